@@ -1,0 +1,9 @@
+//! bpsheet: backpropagation worksheets, answer keys and derivation checks from one network spec.
+//!
+//! The pipeline, one module a stage: `parse` (text to `ast`) → `graph` (names resolved, values
+//! drawn, one network) → `symbolic` (hash-consed expressions, chain-rule derivatives) → `eval`
+//! (exact and correctly rounded numeric values) → `render` / `check` → `cli`.
+
+pub mod ast;
+pub mod diag;
+pub mod func;
