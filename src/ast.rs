@@ -154,6 +154,25 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Calls `visit` on this expression and every sub-expression, parents before children.
+    /// Iterative, so a 50,000-term sum (a left-nested chain as deep) cannot overflow the stack.
+    pub fn walk<'a>(&'a self, mut visit: impl FnMut(&'a Expr)) {
+        let mut stack = vec![self];
+        while let Some(expr) = stack.pop() {
+            visit(expr);
+            match expr {
+                Expr::Num(_) | Expr::Var(_) => {}
+                Expr::Neg { operand, .. } => stack.push(operand),
+                Expr::Binary { lhs, rhs, .. } => {
+                    stack.push(rhs);
+                    stack.push(lhs);
+                }
+                Expr::Pow { base, .. } => stack.push(base),
+                Expr::Call { args, .. } => stack.extend(args.iter().rev()),
+            }
+        }
+    }
+
     /// Where the expression stands.
     pub fn span(&self) -> Span {
         match self {

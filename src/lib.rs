@@ -7,3 +7,5 @@
 pub mod ast;
 pub mod diag;
 pub mod func;
+pub mod graph;
+pub mod symbolic;

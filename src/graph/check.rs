@@ -1,0 +1,359 @@
+//! Second pass: resolves the names inside every equation, checks functions and arities, builds
+//! the loss, orders the equations, finds cycles and parameters that cannot affect the loss, and
+//! draws the values.
+
+use std::collections::{HashMap, HashSet};
+
+use super::collect::{Collected, LossStatement, first, undefined};
+use super::sample::{self, DEFAULT_SEED, Rng};
+use super::{Body, BuildOptions, Equation, Network, SymbolId, SymbolKind, loss};
+use crate::ast::{DeclKind, Expr, Ident, LossBody};
+use crate::diag::{DiagResult, Diagnostic, Span};
+use crate::func::{CALLABLE, Func, SOFTMAX};
+
+/// Resolves, orders and checks what `collect` gathered.
+pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagResult<Network> {
+    let mut errors = Vec::new();
+    let Some(loss_statement) = collected.loss.take() else {
+        return Err(vec![
+            Diagnostic::error(None, "the spec has no loss").with_hint(
+                "add a line such as `loss L = 1/2 * (y - y_pred)^2` or `loss half_squared_error`",
+            ),
+        ]);
+    };
+
+    let mut dependencies: HashMap<SymbolId, Vec<SymbolId>> = HashMap::new();
+    for (node, body, _) in &collected.equations {
+        match resolve_body(&collected, body) {
+            Ok(deps) => {
+                dependencies.insert(*node, deps);
+            }
+            Err(mut diagnostics) => errors.append(&mut diagnostics),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let loss_body = loss_equation(&mut collected, &loss_statement, &dependencies)?;
+    dependencies.insert(loss_statement.node, resolve_body(&collected, &loss_body)?);
+    collected
+        .equations
+        .push((loss_statement.node, loss_body, loss_statement.span));
+
+    let order = topological_order(&collected, &dependencies)?;
+    let mut warnings = std::mem::take(&mut collected.warnings);
+    warnings.extend(unreachable_warnings(
+        &collected,
+        &dependencies,
+        loss_statement.node,
+    ));
+
+    let seed = options.seed.or(collected.seed).unwrap_or(DEFAULT_SEED);
+    draw_values(&mut collected, seed)?;
+
+    let outputs = if collected.mlp_outputs.is_empty() {
+        loss_outputs(&dependencies, loss_statement.node, &collected)
+    } else {
+        std::mem::take(&mut collected.mlp_outputs)
+    };
+    let mut equations: Vec<Option<(SymbolId, Body, Span)>> =
+        collected.equations.into_iter().map(Some).collect();
+    let equations = order
+        .into_iter()
+        .filter_map(|index| equations[index].take())
+        .map(|(node, body, span)| Equation { node, body, span })
+        .collect();
+    Ok(Network {
+        title: collected.title.unwrap_or_default(),
+        symbols: collected.symbols,
+        equations,
+        loss: loss_statement.node,
+        rate: collected.rate,
+        seed,
+        questions: collected.questions,
+        hidden: collected.hidden,
+        allowed: collected.allowed,
+        outputs,
+        warnings,
+        by_name: collected.by_name,
+    })
+}
+
+/// The symbols an equation's body uses, after checking every name, function and arity in it.
+fn resolve_body(collected: &Collected, body: &Body) -> DiagResult<Vec<SymbolId>> {
+    let mut errors = Vec::new();
+    let mut deps = Vec::new();
+    let mut seen = HashSet::new();
+    let exprs: &[Expr] = match body {
+        Body::Expr(expr) => std::slice::from_ref(expr),
+        Body::Softmax { args, .. } => args,
+    };
+    for expr in exprs {
+        expr.walk(|sub| match sub {
+            Expr::Var(ident) => match collected.by_name.get(&ident.name) {
+                Some(&id) => {
+                    if seen.insert(id) {
+                        deps.push(id);
+                    }
+                }
+                None => errors.push(undefined(
+                    ident,
+                    collected.by_name.keys().map(String::as_str),
+                )),
+            },
+            Expr::Call { func, args, span } => {
+                if let Err(diagnostic) = check_call(func, args, *span) {
+                    errors.push(diagnostic);
+                }
+            }
+            _ => {}
+        });
+    }
+    if errors.is_empty() {
+        Ok(deps)
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_call(func: &Ident, args: &[Expr], span: Span) -> Result<(), Diagnostic> {
+    if func.name == SOFTMAX {
+        return Err(Diagnostic::error(
+            func.span,
+            "`softmax` defines a group of nodes and cannot stand inside an expression",
+        )
+        .with_hint("write it as its own line: `p1, p2, p3 = softmax(z1, z2, z3)`"));
+    }
+    let Some(f) = Func::by_name(&func.name) else {
+        let known = CALLABLE.iter().map(|(name, _)| *name).chain([SOFTMAX]);
+        let diagnostic = Diagnostic::error(func.span, format!("unknown function `{}`", func.name));
+        return Err(match crate::diag::did_you_mean(&func.name, known) {
+            Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+            None => diagnostic.with_hint(format!(
+                "the functions are {}, and `softmax` for groups",
+                CALLABLE
+                    .iter()
+                    .map(|(name, _)| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        });
+    };
+    if !f.arity().accepts(args.len()) {
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "`{}` takes {}, but {} were given",
+                func.name,
+                f.arity(),
+                args.len()
+            ),
+        ));
+    }
+    if f == Func::LeakyRelu && args.len() == 2 && constant_value(&args[1]).is_none() {
+        return Err(Diagnostic::error(
+            args[1].span(),
+            "the slope of `leaky_relu` must be a number",
+        )
+        .with_hint("write e.g. `leaky_relu(h, 0.2)`"));
+    }
+    Ok(())
+}
+
+/// The value of a number literal, possibly negated.
+pub(crate) fn constant_value(expr: &Expr) -> Option<num_rational::BigRational> {
+    match expr {
+        Expr::Num(number) => Some(number.value.clone()),
+        Expr::Neg { operand, .. } => constant_value(operand).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn loss_equation(
+    collected: &mut Collected,
+    statement: &LossStatement,
+    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+) -> DiagResult<Body> {
+    let form = match &statement.body {
+        LossBody::Expr(expr) => return Ok(Body::Expr(expr.clone())),
+        LossBody::Named(form) => form,
+    };
+    let outputs = if collected.mlp_outputs.is_empty() {
+        sink_nodes(collected, dependencies)
+    } else {
+        collected.mlp_outputs.clone()
+    };
+    let targets: Vec<SymbolId> = (0..collected.symbols.len() as u32)
+        .map(SymbolId)
+        .filter(|id| collected.symbols[id.index()].kind == SymbolKind::Declared(DeclKind::Target))
+        .collect();
+    loss::named(collected, form, &outputs, &targets, statement.span).map(Body::Expr)
+}
+
+/// Nodes no other equation uses: the outputs of a network written as equations.
+fn sink_nodes(
+    collected: &Collected,
+    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+) -> Vec<SymbolId> {
+    let used: HashSet<SymbolId> = dependencies.values().flatten().copied().collect();
+    collected
+        .equations
+        .iter()
+        .map(|(node, _, _)| *node)
+        .filter(|node| !used.contains(node))
+        .collect()
+}
+
+/// The nodes the loss uses directly, when no `mlp` names the outputs.
+fn loss_outputs(
+    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+    loss: SymbolId,
+    collected: &Collected,
+) -> Vec<SymbolId> {
+    dependencies[&loss]
+        .iter()
+        .copied()
+        .filter(|id| collected.symbols[id.index()].kind == SymbolKind::Node)
+        .collect()
+}
+
+/// Equation indices in an order where each comes after the equations it uses (source order
+/// among independent ones); a cycle is an error naming its path.
+fn topological_order(
+    collected: &Collected,
+    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+) -> DiagResult<Vec<usize>> {
+    let index_of: HashMap<SymbolId, usize> = collected
+        .equations
+        .iter()
+        .enumerate()
+        .map(|(index, (node, _, _))| (*node, index))
+        .collect();
+    let n = collected.equations.len();
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut waiting: Vec<usize> = vec![0; n];
+    for (index, (node, _, _)) in collected.equations.iter().enumerate() {
+        for dep in &dependencies[node] {
+            if let Some(&dep_index) = index_of.get(dep) {
+                users[dep_index].push(index);
+                waiting[index] += 1;
+            }
+        }
+    }
+    // A min-heap on the index keeps independent equations in source order.
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..n)
+        .filter(|&i| waiting[i] == 0)
+        .map(std::cmp::Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(std::cmp::Reverse(index)) = ready.pop() {
+        order.push(index);
+        for &user in &users[index] {
+            waiting[user] -= 1;
+            if waiting[user] == 0 {
+                ready.push(std::cmp::Reverse(user));
+            }
+        }
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    // Walk dependencies among the stuck equations until one repeats: that is a cycle.
+    let stuck: HashSet<usize> = (0..n).filter(|&i| waiting[i] > 0).collect();
+    let start = *stuck.iter().min().expect("some equation is stuck");
+    let mut path = vec![start];
+    let mut position: HashMap<usize, usize> = HashMap::from([(start, 0)]);
+    loop {
+        let current = *path.last().expect("path is never empty");
+        let node = collected.equations[current].0;
+        let next = dependencies[&node]
+            .iter()
+            .filter_map(|dep| index_of.get(dep))
+            .find(|i| stuck.contains(i))
+            .copied()
+            .expect("a stuck equation waits on another stuck one");
+        if let Some(&at) = position.get(&next) {
+            let cycle: Vec<&str> = path[at..]
+                .iter()
+                .chain([&next])
+                .map(|&i| {
+                    collected.symbols[collected.equations[i].0.index()]
+                        .name
+                        .as_str()
+                })
+                .collect();
+            let (node, _, span) = &collected.equations[next];
+            return Err(vec![
+                Diagnostic::error(
+                    *span,
+                    format!(
+                        "`{}` depends on itself: {}",
+                        collected.symbols[node.index()].name,
+                        cycle.join(" -> ")
+                    ),
+                )
+                .with_label("part of a cycle")
+                .with_hint("a network is a directed acyclic graph: break the cycle"),
+            ]);
+        }
+        position.insert(next, path.len());
+        path.push(next);
+    }
+}
+
+/// Warnings for parameters and nodes the loss does not depend on.
+fn unreachable_warnings(
+    collected: &Collected,
+    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+    loss: SymbolId,
+) -> Vec<Diagnostic> {
+    let mut reached = HashSet::from([loss]);
+    let mut stack = vec![loss];
+    while let Some(id) = stack.pop() {
+        for &dep in dependencies.get(&id).map_or(&[][..], Vec::as_slice) {
+            if reached.insert(dep) {
+                stack.push(dep);
+            }
+        }
+    }
+    collected
+        .symbols
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !reached.contains(&SymbolId(*index as u32)))
+        .filter_map(|(_, symbol)| match symbol.kind {
+            SymbolKind::Declared(DeclKind::Param) => Some(
+                Diagnostic::warning(
+                    symbol.span,
+                    format!("parameter `{}` does not reach the loss", symbol.name),
+                )
+                .with_label("its gradient is 0 and its update changes nothing")
+                .with_hint("use it in an equation the loss depends on, or remove it"),
+            ),
+            SymbolKind::Node => Some(
+                Diagnostic::warning(
+                    symbol.span,
+                    format!("node `{}` does not reach the loss", symbol.name),
+                )
+                .with_hint("the loss does not use it; it is computed but gets no gradient"),
+            ),
+            SymbolKind::Declared(DeclKind::Input) => Some(Diagnostic::warning(
+                symbol.span,
+                format!("input `{}` is not used", symbol.name),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Draws every declared value: literals as written, ranges from the seed's stream for the name.
+fn draw_values(collected: &mut Collected, seed: u64) -> DiagResult<()> {
+    for symbol in &mut collected.symbols {
+        if let Some(spec) = &symbol.value_spec {
+            let mut rng = Rng::for_name(seed, &symbol.name);
+            symbol.value = Some(sample::draw(spec, &mut rng).map_err(|d| vec![first(d)])?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! The layered shorthand `mlp 2 -> 3 tanh -> 2 sigmoid`, expanded into declarations and
+//! equations with documented names.
+//!
+//! Layer l (1-based, the input layer is 0) with n units gets, for unit i and previous unit j:
+//! bias `b{l}_{i}`, weight `w{l}_{i}_{j}`, pre-activation `h{l}_{i} = b{l}_{i} + Σ_j w{l}_{i}_{j}
+//! · a{l-1}_{j}` and activation `a{l}_{i} = act(h{l}_{i})`. The inputs are the declared inputs in
+//! order (`inputs x = [...]` gives x1, x2, ...), or x1..xn without values. An `identity` (or
+//! `linear`) layer has no `a` nodes: its output is `h`. A parameter the spec declares itself
+//! (`param w1_1_2 = 0.3`) keeps its declared value instead of the `weights`/`biases` default.
+
+use num_traits::ToPrimitive;
+
+use super::collect::Collected;
+use super::synth::{binary, call, var};
+use super::{Body, MAX_EDGES, Symbol, SymbolId, SymbolKind, names};
+use crate::ast::{BinOp, DeclKind, Expr, Ident, LayerSpec, Number, ValueSpec};
+use crate::diag::{DiagResult, Diagnostic, Span};
+use crate::func::{Func, SOFTMAX};
+
+/// `weights = ...` and `biases = ...`.
+#[derive(Default)]
+pub(super) struct Defaults {
+    pub weights: Option<ValueSpec>,
+    pub biases: Option<ValueSpec>,
+}
+
+/// The activation names a layer may have.
+const ACTIVATIONS: &[&str] = &[
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "identity",
+    "linear",
+    SOFTMAX,
+];
+
+enum Activation {
+    Identity,
+    Elementwise(Func),
+    Softmax,
+}
+
+/// Declares the layers' parameters and nodes; returns the output nodes.
+pub(super) fn expand(
+    collected: &mut Collected,
+    defaults: &Defaults,
+    inputs: &Number,
+    layers: &[LayerSpec],
+    span: Span,
+) -> DiagResult<Vec<SymbolId>> {
+    let mut widths = vec![width(inputs)?];
+    let mut activations = Vec::new();
+    for layer in layers {
+        widths.push(width(&layer.units)?);
+        activations.push(activation(layer)?);
+    }
+    let n_edges = widths
+        .windows(2)
+        .map(|pair| pair[0] as u128 * pair[1] as u128)
+        .sum::<u128>();
+    if n_edges > MAX_EDGES as u128 {
+        return Err(vec![
+            Diagnostic::error(
+                span,
+                format!(
+                    "this `mlp` has {n_edges} weights, more than bpsheet handles ({MAX_EDGES})"
+                ),
+            )
+            .with_hint("worksheets are for networks a person can follow; use fewer units"),
+        ]);
+    }
+
+    let mut previous = input_symbols(collected, widths[0], inputs.span)?;
+    let ident = |name: String| Ident { name, span };
+    for (layer_index, activation) in activations.iter().enumerate() {
+        let l = layer_index + 1;
+        let mut pre_activations = Vec::with_capacity(widths[l]);
+        for i in 1..=widths[l] {
+            let bias = param(
+                collected,
+                format!("b{l}_{i}"),
+                names::layer_latex("b", l, &[i]),
+                defaults.biases.as_ref().or(defaults.weights.as_ref()),
+                span,
+            )
+            .map_err(|d| vec![d])?;
+            let mut sum = var(&collected.symbols[bias.index()].name, span);
+            for (j, &input) in previous.iter().enumerate() {
+                let weight = param(
+                    collected,
+                    format!("w{l}_{i}_{}", j + 1),
+                    names::layer_latex("w", l, &[i, j + 1]),
+                    defaults.weights.as_ref(),
+                    span,
+                )
+                .map_err(|d| vec![d])?;
+                let product = binary(
+                    BinOp::Mul,
+                    var(&collected.symbols[weight.index()].name, span),
+                    var(&collected.symbols[input.index()].name, span),
+                    span,
+                );
+                sum = binary(BinOp::Add, sum, product, span);
+            }
+            let h = node(
+                collected,
+                ident(format!("h{l}_{i}")),
+                names::layer_latex("h", l, &[i]),
+            )?;
+            collected.equations.push((h, Body::Expr(sum), span));
+            pre_activations.push(h);
+        }
+        previous = match activation {
+            Activation::Identity => pre_activations,
+            Activation::Elementwise(func) => {
+                let mut outputs = Vec::with_capacity(widths[l]);
+                for (i, &h) in pre_activations.iter().enumerate() {
+                    let a = node(
+                        collected,
+                        ident(format!("a{l}_{}", i + 1)),
+                        names::layer_latex("a", l, &[i + 1]),
+                    )?;
+                    let body = call(
+                        func.name(),
+                        vec![var(&collected.symbols[h.index()].name, span)],
+                        span,
+                    );
+                    collected.equations.push((a, Body::Expr(body), span));
+                    outputs.push(a);
+                }
+                outputs
+            }
+            Activation::Softmax => {
+                let args: Vec<Expr> = pre_activations
+                    .iter()
+                    .map(|&h| var(&collected.symbols[h.index()].name, span))
+                    .collect();
+                let mut outputs = Vec::with_capacity(widths[l]);
+                for i in 0..widths[l] {
+                    let a = node(
+                        collected,
+                        ident(format!("a{l}_{}", i + 1)),
+                        names::layer_latex("a", l, &[i + 1]),
+                    )?;
+                    let body = Body::Softmax {
+                        index: i as u32,
+                        args: args.clone(),
+                    };
+                    collected.equations.push((a, body, span));
+                    outputs.push(a);
+                }
+                outputs
+            }
+        };
+    }
+    Ok(previous)
+}
+
+fn width(number: &Number) -> DiagResult<usize> {
+    match number.value.to_integer().to_usize() {
+        Some(n) if number.value.is_integer() && n >= 1 && n <= MAX_EDGES => Ok(n),
+        _ => Err(vec![Diagnostic::error(
+            number.span,
+            format!(
+                "a layer width is a whole number from 1 to {MAX_EDGES}, not {}",
+                number.text
+            ),
+        )]),
+    }
+}
+
+fn activation(layer: &LayerSpec) -> DiagResult<Activation> {
+    let Some(name) = &layer.activation else {
+        return Ok(Activation::Identity);
+    };
+    match name.name.as_str() {
+        "identity" | "linear" => Ok(Activation::Identity),
+        SOFTMAX => Ok(Activation::Softmax),
+        other => match Func::by_name(other).filter(|_| ACTIVATIONS.contains(&other)) {
+            Some(func) => Ok(Activation::Elementwise(func)),
+            None => {
+                let mut diagnostic =
+                    Diagnostic::error(name.span, format!("unknown activation `{other}`"))
+                        .with_hint(format!(
+                            "a layer's activation is one of {}",
+                            ACTIVATIONS.join(", ")
+                        ));
+                if let Some(close) = crate::diag::did_you_mean(other, ACTIVATIONS.iter().copied()) {
+                    diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+                }
+                Err(vec![diagnostic])
+            }
+        },
+    }
+}
+
+/// The declared inputs, or x1..xn (without values) when the spec declares none.
+fn input_symbols(collected: &mut Collected, n: usize, span: Span) -> DiagResult<Vec<SymbolId>> {
+    let declared: Vec<SymbolId> = collected
+        .symbols
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == SymbolKind::Declared(DeclKind::Input))
+        .map(|(i, _)| SymbolId(i as u32))
+        .collect();
+    if declared.is_empty() {
+        return (1..=n)
+            .map(|i| {
+                let name = format!("x{i}");
+                collected
+                    .declare(Symbol {
+                        latex: names::latex_name(&name),
+                        name,
+                        kind: SymbolKind::Declared(DeclKind::Input),
+                        value_spec: None,
+                        value: None,
+                        span,
+                        generated: true,
+                    })
+                    .map_err(|d| vec![d])
+            })
+            .collect();
+    }
+    if declared.len() != n {
+        return Err(vec![
+            Diagnostic::error(
+                span,
+                format!(
+                    "the `mlp` takes {n} inputs but the spec declares {}",
+                    declared.len()
+                ),
+            )
+            .with_hint("make the first width of the `mlp` line the number of inputs"),
+        ]);
+    }
+    Ok(declared)
+}
+
+/// A generated parameter, or the one the spec declares under that name.
+fn param(
+    collected: &mut Collected,
+    name: String,
+    latex: String,
+    default: Option<&ValueSpec>,
+    span: Span,
+) -> Result<SymbolId, Diagnostic> {
+    if let Some(&id) = collected.by_name.get(&name) {
+        let symbol = &mut collected.symbols[id.index()];
+        if symbol.kind != SymbolKind::Declared(DeclKind::Param) {
+            return Err(Diagnostic::error(
+                symbol.span,
+                format!("`{name}` is the name of a parameter the `mlp` line generates"),
+            )
+            .with_hint("declare it with `param` to set its value, or rename it"));
+        }
+        if symbol.value_spec.is_none() {
+            symbol.value_spec = default.cloned();
+        }
+        if symbol.latex == names::latex_name(&name) {
+            symbol.latex = latex;
+        }
+        return Ok(id);
+    }
+    collected.declare(Symbol {
+        name,
+        latex,
+        kind: SymbolKind::Declared(DeclKind::Param),
+        value_spec: default.cloned(),
+        value: None,
+        span,
+        generated: true,
+    })
+}
+
+fn node(collected: &mut Collected, name: Ident, latex: String) -> DiagResult<SymbolId> {
+    let id = collected.node(&name, true).map_err(|d| vec![d])?;
+    collected.symbols[id.index()].latex = latex;
+    Ok(id)
+}

@@ -1,0 +1,216 @@
+//! Drawing values from `uniform(...)` and `choice(...)` with a portable, documented generator.
+//!
+//! The generator is SplitMix64 (Steele, Lea and Flood, 2014), written out here so that the same
+//! seed gives the same values on every machine and every future version of the crates we use.
+//! Each named quantity draws from its own stream, seeded by `splitmix(seed ^ fnv1a(name))`, so
+//! adding a parameter to a spec does not change the values drawn for the others.
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+use crate::ast::{Number, ValueSpec};
+use crate::diag::{DiagResult, Diagnostic};
+
+/// The seed used when neither the command line nor the spec gives one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// SplitMix64: a tiny generator with a 64-bit state.
+#[derive(Clone, Debug)]
+pub struct Rng {
+    state: u64,
+}
+
+impl Rng {
+    /// A generator started at `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng { state: seed }
+    }
+
+    /// The stream for one named quantity under a seed.
+    pub fn for_name(seed: u64, name: &str) -> Rng {
+        Rng::new(Rng::new(seed ^ fnv1a(name)).next_u64())
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `0..n` (n > 0), by rejection so that no value is favoured.
+    pub fn below(&mut self, n: u64) -> u64 {
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let x = self.next_u64();
+            if x >= threshold {
+                return x % n;
+            }
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash of a name (std's hashers may change between releases).
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// How many values a form can produce (1 for a literal); `None` when more than 2^64.
+pub fn count(spec: &ValueSpec) -> DiagResult<Option<u64>> {
+    Ok(match spec {
+        ValueSpec::Literal(_) => Some(1),
+        ValueSpec::Choice { options, .. } => Some(options.len() as u64),
+        ValueSpec::Uniform { .. } => uniform_steps(spec)?.to_u64().and_then(|n| n.checked_add(1)),
+    })
+}
+
+/// Checks that a value form can produce a value (non-empty range, positive step).
+pub fn validate(spec: &ValueSpec) -> DiagResult<()> {
+    count(spec).map(|_| ())
+}
+
+/// Draws one value. A literal is returned as it is.
+pub fn draw(spec: &ValueSpec, rng: &mut Rng) -> DiagResult<BigRational> {
+    match spec {
+        ValueSpec::Literal(number) => Ok(number.value.clone()),
+        ValueSpec::Choice { options, span } => {
+            if options.is_empty() {
+                return Err(vec![Diagnostic::error(
+                    *span,
+                    "`choice` needs at least one value",
+                )]);
+            }
+            let index = rng.below(options.len() as u64) as usize;
+            Ok(options[index].value.clone())
+        }
+        ValueSpec::Uniform { low, step, .. } => {
+            let steps = uniform_steps(spec)?;
+            let index = match steps.to_u64().and_then(|n| n.checked_add(1)) {
+                Some(n_values) => BigInt::from(rng.below(n_values)),
+                // More grid points than 2^64: draw 128 bits and reduce (the bias is below 2^-64).
+                None => {
+                    let wide: BigInt = (BigInt::from(rng.next_u64()) << 64u32) + rng.next_u64();
+                    wide.mod_floor(&(steps + 1))
+                }
+            };
+            Ok(&low.value + &step.value * BigRational::from_integer(index))
+        }
+    }
+}
+
+/// For `uniform(low, high, step s)`: the number of whole steps from low to high.
+fn uniform_steps(spec: &ValueSpec) -> DiagResult<BigInt> {
+    let ValueSpec::Uniform {
+        low,
+        high,
+        step,
+        span,
+    } = spec
+    else {
+        return Ok(BigInt::zero());
+    };
+    if !step.value.is_positive() {
+        return Err(vec![
+            Diagnostic::error(
+                step.span,
+                format!("the step of a range must be positive, not {}", step.text),
+            )
+            .with_hint("write `uniform(low, high, step s)` with s > 0"),
+        ]);
+    }
+    if high.value < low.value {
+        return Err(vec![
+            Diagnostic::error(
+                *span,
+                format!("empty range: {} is above {}", low.text, high.text),
+            )
+            .with_hint("write the lower bound first"),
+        ]);
+    }
+    let steps = ((&high.value - &low.value) / &step.value)
+        .floor()
+        .to_integer();
+    Ok(steps)
+}
+
+/// A literal value form, for values the program fills in itself.
+pub fn literal(value: BigRational, span: crate::diag::Span) -> ValueSpec {
+    ValueSpec::Literal(Number {
+        text: value.to_string(),
+        value,
+        span,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Span;
+
+    fn number(text: &str) -> Number {
+        let value = match text.split_once('/') {
+            Some((n, d)) => BigRational::new(n.parse().unwrap(), d.parse().unwrap()),
+            None => BigRational::from_integer(text.parse().unwrap()),
+        };
+        Number {
+            value,
+            text: text.to_string(),
+            span: Span::default(),
+        }
+    }
+
+    fn uniform(low: &str, high: &str, step: &str) -> ValueSpec {
+        ValueSpec::Uniform {
+            low: number(low),
+            high: number(high),
+            step: number(step),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn splitmix_matches_the_published_sequence() {
+        // First outputs of SplitMix64 seeded with 0 (as in the reference C implementation).
+        let mut rng = Rng::new(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(rng.next_u64(), 0x06C4_5D18_8009_454F);
+    }
+
+    #[test]
+    fn uniform_draws_stay_on_the_grid_and_cover_it() {
+        let spec = uniform("-1/2", "1/2", "1/100");
+        assert_eq!(count(&spec).unwrap(), Some(101));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut rng = Rng::new(7);
+        for _ in 0..5000 {
+            let value = draw(&spec, &mut rng).unwrap();
+            assert!(value >= BigRational::new((-1).into(), 2.into()));
+            assert!(value <= BigRational::new(1.into(), 2.into()));
+            assert!((value * BigRational::from_integer(100.into())).is_integer());
+            seen.insert(draw(&spec, &mut rng).unwrap());
+        }
+        assert_eq!(seen.len(), 101);
+    }
+
+    #[test]
+    fn bad_ranges_are_errors() {
+        assert!(validate(&uniform("1", "0", "1/10")).is_err());
+        assert!(validate(&uniform("0", "1", "0")).is_err());
+        assert!(validate(&uniform("0", "1", "-1")).is_err());
+    }
+
+    #[test]
+    fn streams_depend_on_name_and_seed_only() {
+        let a = Rng::for_name(3, "w1").next_u64();
+        assert_eq!(a, Rng::for_name(3, "w1").next_u64());
+        assert_ne!(a, Rng::for_name(3, "w2").next_u64());
+        assert_ne!(a, Rng::for_name(4, "w1").next_u64());
+    }
+}

@@ -1,0 +1,166 @@
+//! Partial derivatives of pool expressions with respect to one symbol, memoized per
+//! (expression, symbol) so that shared subexpressions are differentiated once.
+//!
+//! The activation derivatives are the ones the slides teach, written in terms of the function
+//! itself: σ' = σ(1 − σ), tanh' = 1 − tanh², ReLU' = step (0 at 0), softplus' = σ,
+//! ∂softmax_i/∂z_k = softmax_i (δ_ik − softmax_k).
+
+use num_rational::BigRational;
+use num_traits::One;
+use rustc_hash::FxHashMap;
+
+use super::expr::{ExprId, Node, Pool, Sym};
+use crate::func::Func;
+
+/// Memoized differentiation.
+#[derive(Default)]
+pub struct Differentiator {
+    memo: FxHashMap<(ExprId, Sym), ExprId>,
+}
+
+impl Differentiator {
+    /// A differentiator with an empty memo.
+    pub fn new() -> Differentiator {
+        Differentiator::default()
+    }
+
+    /// ∂e/∂wrt, normalized.
+    pub fn diff(&mut self, pool: &mut Pool, e: ExprId, wrt: Sym) -> ExprId {
+        if let Some(&done) = self.memo.get(&(e, wrt)) {
+            return done;
+        }
+        let result = match pool.node(e).clone() {
+            Node::Const(_) => pool.zero(),
+            Node::Sym(sym) => {
+                if sym == wrt {
+                    pool.one()
+                } else {
+                    pool.zero()
+                }
+            }
+            Node::Add(_, terms) => {
+                let derivatives: Vec<(BigRational, ExprId)> = terms
+                    .iter()
+                    .map(|(k, t)| (k.clone(), self.diff(pool, *t, wrt)))
+                    .collect();
+                pool.linear(BigRational::from_integer(0.into()), derivatives)
+            }
+            Node::Mul(c, factors) => {
+                // Product rule: Σ_i c · e_i · b_i^(e_i − 1) · b_i' · Π_{j≠i} b_j^e_j.
+                let mut terms = Vec::new();
+                for (i, &(base, exponent)) in factors.iter().enumerate() {
+                    let inner = self.diff(pool, base, wrt);
+                    if pool.is_zero(inner) {
+                        continue;
+                    }
+                    let others = factors
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) })
+                        .chain([(inner, 1)]);
+                    let coefficient = &c * BigRational::from_integer(exponent.into());
+                    terms.push((BigRational::one(), pool.product(coefficient, others)));
+                }
+                pool.linear(BigRational::from_integer(0.into()), terms)
+            }
+            Node::Apply(func, args) => {
+                let mut terms = Vec::new();
+                for (k, &arg) in args.iter().enumerate() {
+                    let inner = self.diff(pool, arg, wrt);
+                    if pool.is_zero(inner) {
+                        continue;
+                    }
+                    let outer = partial(pool, func, &args, k);
+                    terms.push((BigRational::one(), pool.mul2(outer, inner)));
+                }
+                pool.linear(BigRational::from_integer(0.into()), terms)
+            }
+        };
+        self.memo.insert((e, wrt), result);
+        result
+    }
+}
+
+/// ∂f(args)/∂args[k], in terms of f itself where the slides do so.
+pub fn partial(pool: &mut Pool, func: Func, args: &[ExprId], k: usize) -> ExprId {
+    let x = args[0];
+    match func {
+        Func::Sigmoid => {
+            let s = pool.apply(Func::Sigmoid, args);
+            let one_minus = pool.sub(pool.one(), s);
+            pool.mul2(s, one_minus)
+        }
+        Func::Tanh => {
+            let t = pool.apply(Func::Tanh, args);
+            let squared = pool.pow(t, 2);
+            pool.sub(pool.one(), squared)
+        }
+        Func::Relu => pool.apply(Func::Step, &[x]),
+        // The slope is a constant, so only the first argument has a derivative that matters.
+        Func::LeakyRelu if k == 0 => pool.apply(Func::LeakyStep, args),
+        Func::Softplus => pool.apply(Func::Sigmoid, &[x]),
+        Func::Exp => pool.apply(Func::Exp, &[x]),
+        Func::Log => pool.pow(x, -1),
+        Func::Identity => pool.one(),
+        Func::Softmax(i) => {
+            let s_i = pool.apply(Func::Softmax(i), args);
+            if k == i as usize {
+                let one_minus = pool.sub(pool.one(), s_i);
+                pool.mul2(s_i, one_minus)
+            } else {
+                let s_k = pool.apply(Func::Softmax(k as u32), args);
+                let product = pool.mul2(s_i, s_k);
+                pool.neg(product)
+            }
+        }
+        // Step functions are flat wherever they are differentiable.
+        Func::LeakyRelu | Func::Step | Func::LeakyStep => pool.zero(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::SymbolId;
+
+    #[test]
+    fn sigmoid_derivative_is_sigma_times_one_minus_sigma() {
+        let mut pool = Pool::new();
+        let h = pool.sym(Sym::Value(SymbolId(0)));
+        let a = pool.apply(Func::Sigmoid, &[h]);
+        let mut d = Differentiator::new();
+        let derivative = d.diff(&mut pool, a, Sym::Value(SymbolId(0)));
+        let one_minus = pool.sub(pool.one(), a);
+        assert_eq!(derivative, pool.mul2(a, one_minus));
+    }
+
+    #[test]
+    fn half_squared_error_gives_prediction_minus_target() {
+        let mut pool = Pool::new();
+        let y = pool.sym(Sym::Value(SymbolId(0)));
+        let p = pool.sym(Sym::Value(SymbolId(1)));
+        let diff = pool.sub(y, p);
+        let squared = pool.pow(diff, 2);
+        let half = pool.constant(BigRational::new(1.into(), 2.into()));
+        let loss = pool.mul2(half, squared);
+        let mut d = Differentiator::new();
+        let derivative = d.diff(&mut pool, loss, Sym::Value(SymbolId(1)));
+        assert_eq!(derivative, pool.sub(p, y));
+    }
+
+    #[test]
+    fn product_rule_and_quotients() {
+        let mut pool = Pool::new();
+        let x = pool.sym(Sym::Value(SymbolId(0)));
+        let w = pool.sym(Sym::Value(SymbolId(1)));
+        let wx = pool.mul2(w, x);
+        let mut d = Differentiator::new();
+        assert_eq!(d.diff(&mut pool, wx, Sym::Value(SymbolId(0))), w);
+        let inverse = pool.pow(x, -1);
+        let derivative = d.diff(&mut pool, inverse, Sym::Value(SymbolId(0)));
+        let expected = pool.pow(x, -2);
+        assert_eq!(derivative, pool.neg(expected));
+        let log = pool.apply(Func::Log, &[wx]);
+        assert_eq!(d.diff(&mut pool, log, Sym::Value(SymbolId(0))), inverse);
+    }
+}

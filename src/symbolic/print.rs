@@ -1,0 +1,426 @@
+//! Writing pool expressions as plain text (which the spec grammar reads back, for
+//! expressions in values) or as LaTeX (which pdflatex and KaTeX both accept).
+//!
+//! Symbols are written by a caller-supplied function, so one printer serves names
+//! (`a_{11}`), gradients (`\frac{\partial L}{\partial a_{11}}`) and substituted numbers
+//! (`(0.494)`). Sums put positive terms first, a positive constant first and a negative one
+//! last (`1 - a11`, `y_pred - y`); products put gradients first, then the other factors from
+//! the output side of the network back toward the inputs, the order the chain rule runs in.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+
+use super::expr::{ExprId, Node, Pool, Sym};
+use crate::func::Func;
+
+/// The output language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notation {
+    /// ASCII: `sigmoid(h11)*(1 - sigmoid(h11))`.
+    Plain,
+    /// LaTeX math: `\sigma\left(h_{11}\right) \left(1 - \sigma\left(h_{11}\right)\right)`.
+    Latex,
+}
+
+/// How the caller writes one symbol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Atom {
+    /// A name: binds tighter than anything.
+    Name(String),
+    /// A number substituted for a symbol; parenthesized inside products, powers and after a
+    /// sign, the way a worked example writes (0.002)(0.494).
+    Number(String),
+}
+
+/// Printing options.
+pub struct Printer<'a> {
+    /// The expressions.
+    pub pool: &'a Pool,
+    /// Plain or LaTeX.
+    pub notation: Notation,
+    /// How to write each symbol.
+    pub atom: &'a dyn Fn(Sym) -> Atom,
+    /// The position of a symbol from the inputs (higher is nearer the loss), for ordering factors.
+    pub rank: &'a dyn Fn(Sym) -> u32,
+    /// Write σ(x) as 1/(1 + e^{-x}) and softplus(x) as ln(1 + e^x): closed forms of values.
+    pub closed_form: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Sum,
+    Product,
+    Power,
+    Atom,
+}
+
+struct Out {
+    text: String,
+    prec: Prec,
+    /// A number: needs parentheses next to other factors.
+    numeric: bool,
+}
+
+impl Out {
+    fn new(text: String, prec: Prec) -> Out {
+        Out {
+            text,
+            prec,
+            numeric: false,
+        }
+    }
+}
+
+impl Printer<'_> {
+    /// The expression as text.
+    pub fn print(&self, id: ExprId) -> String {
+        self.expr(id).text
+    }
+
+    fn latex(&self) -> bool {
+        self.notation == Notation::Latex
+    }
+
+    fn paren(&self, text: &str) -> String {
+        if self.latex() {
+            format!("\\left({text}\\right)")
+        } else {
+            format!("({text})")
+        }
+    }
+
+    /// `out` wrapped in parentheses when it binds looser than `need`.
+    fn at_least(&self, out: Out, need: Prec) -> String {
+        if out.prec < need {
+            self.paren(&out.text)
+        } else {
+            out.text
+        }
+    }
+
+    fn expr(&self, id: ExprId) -> Out {
+        match self.pool.node(id) {
+            Node::Const(value) => self.rational(value),
+            Node::Sym(sym) => match (self.atom)(*sym) {
+                Atom::Name(name) => Out::new(name, Prec::Atom),
+                Atom::Number(text) => Out {
+                    prec: if text.starts_with('-') {
+                        Prec::Sum
+                    } else {
+                        Prec::Atom
+                    },
+                    text,
+                    numeric: true,
+                },
+            },
+            Node::Add(constant, terms) => self.sum(constant, terms),
+            Node::Mul(coefficient, factors) => self.product(coefficient, factors),
+            Node::Apply(func, args) => self.apply(*func, args),
+        }
+    }
+
+    fn rational(&self, value: &BigRational) -> Out {
+        if value.is_integer() {
+            let prec = if value.is_negative() {
+                Prec::Sum
+            } else {
+                Prec::Atom
+            };
+            return Out {
+                text: value.numer().to_string(),
+                prec,
+                numeric: true,
+            };
+        }
+        let sign = if value.is_negative() { "-" } else { "" };
+        let (numer, denom) = (value.numer().abs(), value.denom());
+        if self.latex() {
+            let prec = if value.is_negative() {
+                Prec::Sum
+            } else {
+                Prec::Atom
+            };
+            Out::new(format!("{sign}\\frac{{{numer}}}{{{denom}}}"), prec)
+        } else {
+            Out {
+                text: format!("{sign}{numer}/{denom}"),
+                prec: Prec::Product,
+                numeric: true,
+            }
+        }
+    }
+
+    fn sum(&self, constant: &BigRational, terms: &[(BigRational, ExprId)]) -> Out {
+        let mut ordered: Vec<(BigRational, Option<ExprId>)> = Vec::new();
+        if constant.is_positive() {
+            ordered.push((constant.clone(), None));
+        }
+        ordered.extend(
+            terms
+                .iter()
+                .filter(|(k, _)| k.is_positive())
+                .map(|(k, t)| (k.clone(), Some(*t))),
+        );
+        ordered.extend(
+            terms
+                .iter()
+                .filter(|(k, _)| k.is_negative())
+                .map(|(k, t)| (k.clone(), Some(*t))),
+        );
+        if constant.is_negative() {
+            ordered.push((constant.clone(), None));
+        }
+        let mut text = String::new();
+        for (index, (k, term)) in ordered.iter().enumerate() {
+            let magnitude = k.abs();
+            let body = match term {
+                None => self.rational(&magnitude).text,
+                Some(term) => self.scaled(&magnitude, *term),
+            };
+            match (index, k.is_negative()) {
+                (0, true) => text.push_str(&format!("-{body}")),
+                (0, false) => text.push_str(&body),
+                (_, true) => text.push_str(&format!(" - {body}")),
+                (_, false) => text.push_str(&format!(" + {body}")),
+            }
+        }
+        Out::new(text, Prec::Sum)
+    }
+
+    /// `k · term` for a positive k, as one summand.
+    fn scaled(&self, k: &BigRational, term: ExprId) -> String {
+        if k.is_one() {
+            return self.at_least(self.expr(term), Prec::Product);
+        }
+        match self.pool.node(term) {
+            Node::Mul(c, factors) => self.product(&(c * k), factors).text,
+            _ => self.product(k, &[(term, 1)]).text,
+        }
+    }
+
+    fn product(&self, coefficient: &BigRational, factors: &[(ExprId, i32)]) -> Out {
+        let mut numerator: Vec<(ExprId, i32)> =
+            factors.iter().copied().filter(|&(_, e)| e > 0).collect();
+        let mut denominator: Vec<(ExprId, i32)> = factors
+            .iter()
+            .filter(|&&(_, e)| e < 0)
+            .map(|&(b, e)| (b, -e))
+            .collect();
+        self.order_factors(&mut numerator);
+        self.order_factors(&mut denominator);
+        let negative = coefficient.is_negative();
+        let numer = BigRational::from_integer(coefficient.numer().abs());
+        let denom = BigRational::from_integer(coefficient.denom().clone());
+
+        let top = self.factor_list(&numer, &numerator);
+        let bottom = self.factor_list(&denom, &denominator);
+        let sign = if negative { "-" } else { "" };
+        let text = match bottom {
+            None => format!("{sign}{}", top.unwrap_or_else(|| "1".to_string())),
+            Some(bottom) => {
+                let top = top.unwrap_or_else(|| "1".to_string());
+                if self.latex() {
+                    format!("{sign}\\frac{{{top}}}{{{bottom}}}")
+                } else {
+                    let top = if numerator.len() + usize::from(!numer.is_one()) > 1 {
+                        format!("({top})")
+                    } else {
+                        top
+                    };
+                    let bottom = if denominator.len() + usize::from(!denom.is_one()) > 1
+                        || (denominator.len() == 1
+                            && self.expr(denominator[0].0).prec < Prec::Power
+                            && denominator[0].1 == 1)
+                    {
+                        format!("({bottom})")
+                    } else {
+                        bottom
+                    };
+                    format!("{sign}{top}/{bottom}")
+                }
+            }
+        };
+        let prec = if negative { Prec::Sum } else { Prec::Product };
+        let single_power = !negative && coefficient.is_one() && factors.len() == 1;
+        Out::new(text, if single_power { Prec::Power } else { prec })
+    }
+
+    /// Gradients first, then from the output side back toward the inputs, ties by id.
+    fn order_factors(&self, factors: &mut [(ExprId, i32)]) {
+        factors.sort_by_key(|&(id, _)| {
+            let is_gradient = matches!(self.pool.node(id), Node::Sym(Sym::Grad(_)));
+            (!is_gradient, std::cmp::Reverse(self.max_rank(id)), id)
+        });
+    }
+
+    fn max_rank(&self, id: ExprId) -> u32 {
+        self.pool
+            .symbols(id)
+            .into_iter()
+            .map(|sym| (self.rank)(sym))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `c f1^e1 f2^e2 ...` for a positive integer c; `None` for the empty product 1.
+    fn factor_list(&self, coefficient: &BigRational, factors: &[(ExprId, i32)]) -> Option<String> {
+        let mut parts: Vec<Out> = Vec::new();
+        if !coefficient.is_one() {
+            parts.push(self.rational(coefficient));
+        }
+        let several = factors.len() + parts.len() > 1;
+        for &(base, exponent) in factors {
+            let out = self.expr(base);
+            let numeric = out.numeric;
+            let part = if exponent == 1 {
+                let need = if several { Prec::Power } else { Prec::Product };
+                let text = if numeric && several && self.latex() {
+                    self.paren(&out.text)
+                } else {
+                    self.at_least(out, need)
+                };
+                Out {
+                    text,
+                    prec: Prec::Power,
+                    numeric,
+                }
+            } else {
+                let text = self.power(out, exponent);
+                Out::new(text, Prec::Power)
+            };
+            parts.push(part);
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let separator = match self.notation {
+            Notation::Plain => "*",
+            Notation::Latex => " ",
+        };
+        Some(
+            parts
+                .into_iter()
+                .map(|p| p.text)
+                .collect::<Vec<_>>()
+                .join(separator),
+        )
+    }
+
+    fn power(&self, base: Out, exponent: i32) -> String {
+        let base = if base.prec < Prec::Atom || base.numeric || self.is_call(&base.text) {
+            self.paren(&base.text)
+        } else {
+            base.text
+        };
+        if self.latex() {
+            format!("{base}^{{{exponent}}}")
+        } else if exponent < 0 {
+            format!("{base}^({exponent})")
+        } else {
+            format!("{base}^{exponent}")
+        }
+    }
+
+    /// Whether a printed atom is a function application (which reads ambiguously under a power).
+    fn is_call(&self, text: &str) -> bool {
+        text.ends_with(')') || text.ends_with("\\right)")
+    }
+
+    fn apply(&self, func: Func, args: &[ExprId]) -> Out {
+        let arg = |k: usize| self.expr(args[k]).text;
+        if self.closed_form {
+            match func {
+                Func::Sigmoid => {
+                    let minus = self.pool_neg_text(args[0]);
+                    return if self.latex() {
+                        Out::new(format!("\\frac{{1}}{{1 + e^{{{minus}}}}}"), Prec::Atom)
+                    } else {
+                        Out::new(format!("1/(1 + exp({minus}))"), Prec::Product)
+                    };
+                }
+                Func::Softplus => {
+                    let x = arg(0);
+                    return if self.latex() {
+                        Out::new(format!("\\ln\\left(1 + e^{{{x}}}\\right)"), Prec::Atom)
+                    } else {
+                        Out::new(format!("log(1 + exp({x}))"), Prec::Atom)
+                    };
+                }
+                _ => {}
+            }
+        }
+        let all_args = || {
+            args.iter()
+                .map(|&a| self.expr(a).text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text = match (self.notation, func) {
+            (Notation::Latex, Func::Exp) => format!("e^{{{}}}", arg(0)),
+            (Notation::Latex, Func::Softmax(i)) => {
+                format!(
+                    "\\operatorname{{softmax}}_{{{}}}\\left({}\\right)",
+                    i + 1,
+                    all_args()
+                )
+            }
+            (Notation::Latex, _) => {
+                format!("{}\\left({}\\right)", latex_function(func), all_args())
+            }
+            (Notation::Plain, Func::Softmax(i)) => format!("softmax({})[{}]", all_args(), i + 1),
+            (Notation::Plain, _) => format!("{}({})", func.name(), all_args()),
+        };
+        Out::new(text, Prec::Atom)
+    }
+
+    /// The text of `-x`, simplified (so σ(-3/125) prints e^{3/125}).
+    fn pool_neg_text(&self, x: ExprId) -> String {
+        match self.pool.node(x) {
+            Node::Const(value) => self.rational(&-value).text,
+            Node::Mul(c, factors) => self.product(&-c, factors).text,
+            Node::Add(c, terms) => {
+                let negated: Vec<(BigRational, ExprId)> =
+                    terms.iter().map(|(k, t)| (-k, *t)).collect();
+                self.sum(&-c, &negated).text
+            }
+            _ => format!("-{}", self.at_least(self.expr(x), Prec::Power)),
+        }
+    }
+}
+
+/// The LaTeX command of a function.
+pub fn latex_function(func: Func) -> &'static str {
+    match func {
+        Func::Sigmoid => "\\sigma",
+        Func::Tanh => "\\tanh",
+        Func::Relu => "\\operatorname{ReLU}",
+        Func::LeakyRelu => "\\operatorname{LeakyReLU}",
+        Func::Softplus => "\\operatorname{softplus}",
+        Func::Exp => "\\exp",
+        Func::Log => "\\ln",
+        Func::Identity => "\\operatorname{id}",
+        Func::Step => "\\operatorname{step}",
+        Func::LeakyStep => "\\operatorname{step}",
+        Func::Softmax(_) => "\\operatorname{softmax}",
+    }
+}
+
+/// A rational as plain text: `3/10`, `-2`.
+pub fn plain_rational(value: &BigRational) -> String {
+    if value.is_integer() {
+        value.numer().to_string()
+    } else {
+        format!("{}/{}", value.numer(), value.denom())
+    }
+}
+
+/// A rational as LaTeX: `\frac{3}{10}`, `-\frac{1}{2}`, `4`.
+pub fn latex_rational(value: &BigRational) -> String {
+    if value.is_integer() {
+        return value.numer().to_string();
+    }
+    let sign = if value.is_negative() { "-" } else { "" };
+    let numer: BigInt = value.numer().abs();
+    format!("{sign}\\frac{{{numer}}}{{{}}}", value.denom())
+}
