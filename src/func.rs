@@ -108,6 +108,22 @@ impl Func {
         }
     }
 
+    /// The LaTeX command that typesets it before its parenthesized arguments.
+    pub fn latex(self) -> &'static str {
+        match self {
+            Func::Sigmoid => "\\sigma",
+            Func::Tanh => "\\tanh",
+            Func::Relu => "\\operatorname{ReLU}",
+            Func::LeakyRelu => "\\operatorname{LeakyReLU}",
+            Func::Softplus => "\\operatorname{softplus}",
+            Func::Exp => "\\exp",
+            Func::Log => "\\ln",
+            Func::Identity => "\\operatorname{id}",
+            Func::Step | Func::LeakyStep => "\\operatorname{step}",
+            Func::Softmax(_) => "\\operatorname{softmax}",
+        }
+    }
+
     /// How many arguments it takes.
     pub fn arity(self) -> Arity {
         match self {

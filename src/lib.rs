@@ -5,7 +5,14 @@
 //! (exact and correctly rounded numeric values) → `render` / `check` → `cli`.
 
 pub mod ast;
+pub mod cli;
 pub mod diag;
+pub mod eval;
 pub mod func;
 pub mod graph;
+pub mod parse;
+pub mod pipeline;
+pub mod render;
 pub mod symbolic;
+
+pub use cli::run;

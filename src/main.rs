@@ -1,1 +1,26 @@
-fn main() {}
+//! The `bpsheet` binary: runs the command line on a thread with a large stack (deeply nested
+//! input is checked iteratively where it can be, but dropping a deep syntax tree is recursive)
+//! and maps the result to the exit code. A closed pipe (`bpsheet derive ... | head`) is not an
+//! error.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+const STACK_BYTES: usize = 512 << 20;
+
+fn main() -> ExitCode {
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(|| {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut err = std::io::stderr().lock();
+            let code = bpsheet::run(std::env::args_os(), &mut out, &mut err);
+            match out.flush() {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => 2,
+                _ => code,
+            }
+        })
+        .expect("a thread can be started");
+    let code = worker.join().unwrap_or(3);
+    ExitCode::from(u8::try_from(code).unwrap_or(3))
+}

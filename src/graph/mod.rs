@@ -7,6 +7,7 @@
 
 mod check;
 mod collect;
+pub mod display;
 mod loss;
 mod mlp;
 pub mod names;

@@ -155,7 +155,7 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
         if terms.is_empty() {
             continue;
         }
-        let gradient = gradient_forms(&mut pool, &gradients, terms, &mut sizes, &mut named);
+        let gradient = gradient_forms(&mut pool, &gradients, terms, loss, &mut sizes, &mut named);
         gradients[id.index()] = Some(gradient);
     }
     Ok(Derivation {
@@ -179,11 +179,19 @@ fn gradient_forms(
     pool: &mut Pool,
     gradients: &[Option<Gradient>],
     terms: Vec<ChainTerm>,
+    loss: SymbolId,
     sizes: &mut FxHashMap<ExprId, u64>,
     named: &mut Vec<SymbolId>,
 ) -> Gradient {
     let zero = BigRational::zero;
-    let upstream = |pool: &mut Pool, child: SymbolId| pool.sym(Sym::Grad(child));
+    // ∂L/∂L = 1 is folded away, so the loss's own terms read `y_pred - y`, not `1 (y_pred - y)`.
+    let upstream = |pool: &mut Pool, child: SymbolId| {
+        if child == loss {
+            pool.one()
+        } else {
+            pool.sym(Sym::Grad(child))
+        }
+    };
     let chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
         let products: Vec<(BigRational, ExprId)> = terms
             .iter()

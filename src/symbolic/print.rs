@@ -31,6 +31,8 @@ pub enum Atom {
     /// A number substituted for a symbol; parenthesized inside products, powers and after a
     /// sign, the way a worked example writes (0.002)(0.494).
     Number(String),
+    /// An expression printed already, binding as loosely as `Prec` says.
+    Printed(String, Prec),
 }
 
 /// Printing options.
@@ -47,11 +49,17 @@ pub struct Printer<'a> {
     pub closed_form: bool,
 }
 
+/// How loosely printed text binds: a sum needs parentheses inside a product, a product inside
+/// a power.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Prec {
+pub enum Prec {
+    /// `a + b`, `-a`
     Sum,
+    /// `a b`, `a/b`
     Product,
+    /// `a^2`
     Power,
+    /// A name, a number, a call.
     Atom,
 }
 
@@ -60,6 +68,8 @@ struct Out {
     prec: Prec,
     /// A number: needs parentheses next to other factors.
     numeric: bool,
+    /// A product printed by the caller: it joins a product without parentheses.
+    spliced: bool,
 }
 
 impl Out {
@@ -68,6 +78,7 @@ impl Out {
             text,
             prec,
             numeric: false,
+            spliced: false,
         }
     }
 }
@@ -76,6 +87,12 @@ impl Printer<'_> {
     /// The expression as text.
     pub fn print(&self, id: ExprId) -> String {
         self.expr(id).text
+    }
+
+    /// The expression as text, with how loosely it binds.
+    pub fn print_with_prec(&self, id: ExprId) -> (String, Prec) {
+        let out = self.expr(id);
+        (out.text, out.prec)
     }
 
     fn latex(&self) -> bool {
@@ -112,6 +129,11 @@ impl Printer<'_> {
                     },
                     text,
                     numeric: true,
+                    spliced: false,
+                },
+                Atom::Printed(text, prec) => Out {
+                    spliced: prec == Prec::Product,
+                    ..Out::new(text, prec)
                 },
             },
             Node::Add(constant, terms) => self.sum(constant, terms),
@@ -131,6 +153,7 @@ impl Printer<'_> {
                 text: value.numer().to_string(),
                 prec,
                 numeric: true,
+                spliced: false,
             };
         }
         let sign = if value.is_negative() { "-" } else { "" };
@@ -147,6 +170,7 @@ impl Printer<'_> {
                 text: format!("{sign}{numer}/{denom}"),
                 prec: Prec::Product,
                 numeric: true,
+                spliced: false,
             }
         }
     }
@@ -176,6 +200,15 @@ impl Printer<'_> {
             let magnitude = k.abs();
             let body = match term {
                 None => self.rational(&magnitude).text,
+                // A substituted negative number leads a sum without parentheses: -0.1 + 0.048.
+                Some(term) if index == 0 && k.is_one() => {
+                    let out = self.expr(*term);
+                    if out.numeric {
+                        out.text
+                    } else {
+                        self.at_least(out, Prec::Product)
+                    }
+                }
                 Some(term) => self.scaled(&magnitude, *term),
             };
             match (index, k.is_negative()) {
@@ -213,9 +246,23 @@ impl Printer<'_> {
         let numer = BigRational::from_integer(coefficient.numer().abs());
         let denom = BigRational::from_integer(coefficient.denom().clone());
 
+        let sign = if negative { "-" } else { "" };
+        if denominator.is_empty() && !denom.is_one() && !numerator.is_empty() {
+            // A fraction coefficient leads: 7/50*a11, \frac{7}{50} a_{11}.
+            let magnitude =
+                BigRational::new(coefficient.numer().abs(), coefficient.denom().clone());
+            let fraction = self.rational(&magnitude).text;
+            let rest = self
+                .factor_list(&BigRational::one(), &numerator)
+                .unwrap_or_default();
+            let separator = if self.latex() { " " } else { "*" };
+            return Out::new(
+                format!("{sign}{fraction}{separator}{rest}"),
+                if negative { Prec::Sum } else { Prec::Product },
+            );
+        }
         let top = self.factor_list(&numer, &numerator);
         let bottom = self.factor_list(&denom, &denominator);
-        let sign = if negative { "-" } else { "" };
         let text = match bottom {
             None => format!("{sign}{}", top.unwrap_or_else(|| "1".to_string())),
             Some(bottom) => {
@@ -274,7 +321,11 @@ impl Printer<'_> {
             let out = self.expr(base);
             let numeric = out.numeric;
             let part = if exponent == 1 {
-                let need = if several { Prec::Power } else { Prec::Product };
+                let need = if several && !out.spliced {
+                    Prec::Power
+                } else {
+                    Prec::Product
+                };
                 let text = if numeric && several && self.latex() {
                     self.paren(&out.text)
                 } else {
@@ -284,6 +335,7 @@ impl Printer<'_> {
                     text,
                     prec: Prec::Power,
                     numeric,
+                    spliced: false,
                 }
             } else {
                 let text = self.power(out, exponent);
@@ -366,7 +418,7 @@ impl Printer<'_> {
                 )
             }
             (Notation::Latex, _) => {
-                format!("{}\\left({}\\right)", latex_function(func), all_args())
+                format!("{}\\left({}\\right)", func.latex(), all_args())
             }
             (Notation::Plain, Func::Softmax(i)) => format!("softmax({})[{}]", all_args(), i + 1),
             (Notation::Plain, _) => format!("{}({})", func.name(), all_args()),
@@ -386,23 +438,6 @@ impl Printer<'_> {
             }
             _ => format!("-{}", self.at_least(self.expr(x), Prec::Power)),
         }
-    }
-}
-
-/// The LaTeX command of a function.
-pub fn latex_function(func: Func) -> &'static str {
-    match func {
-        Func::Sigmoid => "\\sigma",
-        Func::Tanh => "\\tanh",
-        Func::Relu => "\\operatorname{ReLU}",
-        Func::LeakyRelu => "\\operatorname{LeakyReLU}",
-        Func::Softplus => "\\operatorname{softplus}",
-        Func::Exp => "\\exp",
-        Func::Log => "\\ln",
-        Func::Identity => "\\operatorname{id}",
-        Func::Step => "\\operatorname{step}",
-        Func::LeakyStep => "\\operatorname{step}",
-        Func::Softmax(_) => "\\operatorname{softmax}",
     }
 }
 

@@ -1,0 +1,229 @@
+//! The command line: clap definitions, one `match` that dispatches, and the mapping of every
+//! failure to an exit code (0 success, 1 mistakes found by `check`, 2 unusable input).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::{Diagnostic, Source, render_all};
+use crate::eval::decimal::{Precision, RoundingMode};
+use crate::eval::numeric::Rounding;
+use crate::pipeline::{self, Loaded};
+use crate::render::templates::{Format, Templates};
+
+/// Generate backpropagation worksheets and answer keys, and check hand derivations, from one
+/// network spec.
+#[derive(Parser, Debug)]
+#[command(name = "bpsheet", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  bpsheet derive worksheets/slides.bp
+  bpsheet derive worksheets/slides.bp --format json --sig 6
+  bpsheet derive worksheets/mlp.bp --seed 7 --decimals 3 --rounded-intermediates
+  bpsheet check-spec worksheets/mlp.bp";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Derive every gradient of a network by the chain rule and print the forward pass, the
+    /// backward pass, the update step and the loss after it.
+    #[command(after_help = "Examples:
+  bpsheet derive worksheets/slides.bp
+  bpsheet derive worksheets/slides.bp --format latex > slides.tex
+  bpsheet derive worksheets/mlp.bp --format json --seed 3")]
+    Derive(DeriveArgs),
+    /// Check a spec (syntax, names, cycles, values) without computing anything.
+    #[command(after_help = "Example:\n  bpsheet check-spec worksheets/slides.bp")]
+    CheckSpec(CheckSpecArgs),
+}
+
+/// How printed numbers are rounded.
+#[derive(Args, Debug, Clone)]
+pub struct NumberArgs {
+    /// Round to N digits after the decimal point.
+    #[arg(long, value_name = "N", conflicts_with = "sig", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    decimals: Option<u32>,
+    /// Round to N significant figures (default 4; 15 for JSON).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sig: Option<u32>,
+    /// How ties are rounded: half-up (away from zero, the school rule) or half-even.
+    #[arg(long, value_enum, default_value = "half-up")]
+    rounding: RoundingArg,
+    /// Also work the example the way a student with a calculator does, rounding every
+    /// intermediate to the printed precision, and say where that changes an answer.
+    #[arg(long)]
+    rounded_intermediates: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum RoundingArg {
+    HalfUp,
+    HalfEven,
+}
+
+#[derive(Args, Debug)]
+struct DeriveArgs {
+    /// The network spec (.bp file).
+    spec: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: DeriveFormat,
+    #[command(flatten)]
+    numbers: NumberArgs,
+    /// Seed for values drawn from ranges (overrides the spec's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DeriveFormat {
+    Text,
+    Json,
+    Markdown,
+    Latex,
+}
+
+#[derive(Args, Debug)]
+struct CheckSpecArgs {
+    /// The network spec (.bp file).
+    spec: PathBuf,
+    /// Seed for values drawn from ranges.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl NumberArgs {
+    /// The rounding these flags ask for, with `default` significant figures when none is given.
+    pub fn rounding(&self, default_sig: u32) -> Rounding {
+        let precision = match (self.decimals, self.sig) {
+            (Some(n), _) => Precision::Decimals(n),
+            (None, Some(n)) => Precision::Significant(n),
+            (None, None) => Precision::Significant(default_sig),
+        };
+        let mode = match self.rounding {
+            RoundingArg::HalfUp => RoundingMode::HalfUp,
+            RoundingArg::HalfEven => RoundingMode::HalfEven,
+        };
+        Rounding { precision, mode }
+    }
+}
+
+/// Why a command stopped.
+#[derive(Debug)]
+pub enum Exit {
+    /// Unusable input (exit code 2); the message is already rendered.
+    User(String),
+    /// The command ran and found mistakes (exit code 1).
+    Mistakes,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(&self) -> i32 {
+        match self {
+            Exit::User(_) => 2,
+            Exit::Mistakes => 1,
+        }
+    }
+}
+
+/// Renders diagnostics of a source as a user error.
+pub fn user_error(source: &Source, diagnostics: &[Diagnostic]) -> Exit {
+    Exit::User(render_all(source, diagnostics))
+}
+
+/// Runs the command line; output goes to `out`, diagnostics and warnings to `err`.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let text = error.render().to_string();
+            let _ = if code == 0 {
+                out.write_all(text.as_bytes())
+            } else {
+                err.write_all(text.as_bytes())
+            };
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Derive(args) => derive(&args, out, err),
+        Command::CheckSpec(args) => check_spec(&args, out, err),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(exit) => {
+            if let Exit::User(message) = &exit {
+                let _ = err.write_all(message.as_bytes());
+            }
+            exit.code()
+        }
+    }
+}
+
+fn io_error(action: &str, path: &Path, error: &std::io::Error) -> Exit {
+    Exit::User(format!(
+        "error: cannot {action} `{}`: {error}\n",
+        path.display()
+    ))
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Exit> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| io_error("write", Path::new("standard output"), &e))
+}
+
+fn print_warnings(loaded: &Loaded, err: &mut dyn Write) {
+    if !loaded.network.warnings.is_empty() {
+        let _ = err.write_all(render_all(&loaded.source, &loaded.network.warnings).as_bytes());
+    }
+}
+
+fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Exit> {
+    let loaded = pipeline::load(&args.spec, args.seed)?;
+    print_warnings(&loaded, err);
+    let json = args.format == DeriveFormat::Json;
+    let rounding = args.numbers.rounding(if json { 15 } else { 4 });
+    let report = pipeline::report(&loaded, rounding, args.numbers.rounded_intermediates)?;
+    let text = match args.format {
+        DeriveFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report).expect("a report serializes");
+            text.push('\n');
+            text
+        }
+        DeriveFormat::Text => Templates::builtin().render(Format::Text, "derive", &report)?,
+        DeriveFormat::Markdown => {
+            Templates::builtin().render(Format::Markdown, "derive", &report)?
+        }
+        DeriveFormat::Latex => Templates::builtin().render(Format::Latex, "derive", &report)?,
+    };
+    write_out(out, &text)
+}
+
+fn check_spec(args: &CheckSpecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Exit> {
+    let loaded = pipeline::load(&args.spec, args.seed)?;
+    print_warnings(&loaded, err);
+    pipeline::derivation(&loaded)?;
+    let network = &loaded.network;
+    let n_params = network.params().count();
+    write_out(
+        out,
+        &format!(
+            "{}: ok ({} equations, {} parameters, loss `{}`)\n",
+            args.spec.display(),
+            network.equations.len(),
+            n_params,
+            network.name(network.loss)
+        ),
+    )
+}

@@ -1,0 +1,825 @@
+//! Correctly rounded decimal numbers: what bpsheet prints and what students write.
+//!
+//! This module owns decimal rounding and formatting. A [`Decimal`] is `digits · 10^-scale`
+//! and keeps the trailing zeros its precision calls for (`0.5` at four significant digits is
+//! `0.5000`), so the written scale also carries the tolerance a number implies. Rounding is
+//! exact: [`round_rational`] rounds a rational correctly, and [`round_interval`] returns a
+//! decimal only when every real in an enclosure rounds to it (rounding is monotone, so rounding
+//! both bounds exactly and comparing suffices). A value that rounds to zero prints as `0.000…`,
+//! never `-0.000…`.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+
+use super::dyadic::Dyadic;
+use super::interval::Interval;
+
+/// How many digits to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// This many digits after the decimal point.
+    Decimals(u32),
+    /// This many significant digits (`Significant(0)` is treated as `Significant(1)`).
+    Significant(u32),
+}
+
+/// How to break ties (values exactly halfway between two candidates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RoundingMode {
+    /// Ties away from zero, the school convention: 2.5 → 3, −2.5 → −3.
+    HalfUp,
+    /// Ties to the even neighbour (banker's rounding): 2.5 → 2, 3.5 → 4.
+    HalfEven,
+}
+
+/// Most digits a rounded result may have; [`round_interval`] gives up (returns `None`) beyond.
+pub const MAX_DIGITS: u64 = 10_000_000;
+
+/// Largest `|scale|` [`Decimal::parse`] accepts, so a typed exponent cannot demand a huge power.
+pub const MAX_PARSE_SCALE: i64 = 10_000_000;
+
+/// Beyond these sizes exact rounding of a dyadic bound is replaced by interval refinement.
+const EXACT_SCALE_LIMIT: i64 = 1 << 21;
+const EXACT_SHIFT_LIMIT: i64 = 1 << 23;
+
+/// Largest working precision (bits) the refinement path tries before giving up.
+const APPROX_PREC_LIMIT: u32 = 1 << 16;
+
+/// `floor(log10(2) · 2^64)`.
+const LOG10_2_Q64: i128 = 5_553_023_288_523_357_132;
+
+/// A decimal number `digits · 10^-scale`, with the trailing zeros its precision requires.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    digits: BigInt,
+    scale: i64,
+}
+
+impl Decimal {
+    /// `digits · 10^-scale`, kept as given (trailing zeros are significant).
+    pub fn new(digits: BigInt, scale: i64) -> Decimal {
+        Decimal { digits, scale }
+    }
+
+    /// The integer of all written digits, sign included.
+    pub fn digits(&self) -> &BigInt {
+        &self.digits
+    }
+
+    /// Number of digits after the decimal point (negative: zeros before it).
+    pub fn scale(&self) -> i64 {
+        self.scale
+    }
+
+    /// Whether the value is zero.
+    pub fn is_zero(&self) -> bool {
+        self.digits.is_zero()
+    }
+
+    /// Whether the value is strictly negative (a rounded zero never is).
+    pub fn is_negative(&self) -> bool {
+        self.digits.is_negative()
+    }
+
+    /// The exact value.
+    pub fn to_rational(&self) -> BigRational {
+        if self.scale >= 0 {
+            BigRational::new(self.digits.clone(), pow10(self.scale.unsigned_abs()).into())
+        } else {
+            BigRational::from_integer(&self.digits * BigInt::from(pow10(self.scale.unsigned_abs())))
+        }
+    }
+
+    /// The interval of reals that round to this decimal at its own scale:
+    /// `value ± 5·10^-(scale+1)` (the tolerance its written digits imply).
+    pub fn implied_interval(&self) -> (BigRational, BigRational) {
+        let v = self.to_rational();
+        let half = if self.scale >= 0 {
+            BigRational::new(
+                BigInt::one(),
+                BigInt::from(pow10(self.scale.unsigned_abs()) * 2u32),
+            )
+        } else {
+            BigRational::new(
+                BigInt::from(pow10(self.scale.unsigned_abs())),
+                BigInt::from(2),
+            )
+        };
+        (&v - &half, v + half)
+    }
+
+    /// Number of significant digits as written (trailing zeros count; `0.0500` has 3).
+    /// A zero has no leading digit, so it counts every written digit (`0.000` has 4).
+    pub fn significant_digits(&self) -> u64 {
+        if self.is_zero() {
+            return (self.scale.max(0) as u64) + 1;
+        }
+        digit_count(self.digits.magnitude())
+    }
+
+    /// Decimal exponent of the leading digit (`0.00123` → −3, `45.6` → 1); 0 for zero.
+    pub fn exponent10(&self) -> i64 {
+        if self.is_zero() {
+            return 0;
+        }
+        digit_count(self.digits.magnitude()) as i64 - 1 - self.scale
+    }
+
+    /// Mantissa and exponent for scientific notation, e.g. `("1.230", -6)` for `0.000001230`
+    /// or `("-4.5", 2)` for `-450` written with two significant digits. Zero gives its plain
+    /// form and exponent 0.
+    pub fn to_scientific(&self) -> (String, i64) {
+        if self.is_zero() {
+            return (self.to_string(), 0);
+        }
+        let s = self.digits.magnitude().to_string();
+        let mut m = String::with_capacity(s.len() + 2);
+        if self.is_negative() {
+            m.push('-');
+        }
+        m.push_str(&s[..1]);
+        if s.len() > 1 {
+            m.push('.');
+            m.push_str(&s[1..]);
+        }
+        (m, s.len() as i64 - 1 - self.scale)
+    }
+
+    /// Whether plain notation would be unwieldy: leading-digit exponent below −6 or at least 15.
+    pub fn prefers_scientific(&self) -> bool {
+        if self.is_zero() {
+            return false;
+        }
+        let e = self.exponent10();
+        !(-6..15).contains(&e)
+    }
+
+    /// Parses `-0.0005`, `12`, `1.5e-3`, `.5`, `+2`, `5.` (surrounding whitespace allowed),
+    /// keeping the written scale: `0.0500` has scale 4 and `1.5e-3` scale 4. `None` if the text
+    /// is not such a number or its scale exceeds [`MAX_PARSE_SCALE`].
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let s = text.trim();
+        let (neg, s) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (mant, exp) = match s.find(['e', 'E']) {
+            Some(i) => (&s[..i], parse_exponent(&s[i + 1..])?),
+            None => (s, 0),
+        };
+        let (int, frac) = match mant.find('.') {
+            Some(i) => (&mant[..i], &mant[i + 1..]),
+            None => (mant, ""),
+        };
+        let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if int.len() + frac.len() == 0 || !all_digits(int) || !all_digits(frac) {
+            return None;
+        }
+        let scale = (frac.len() as i64).checked_sub(exp)?;
+        if scale.abs() > MAX_PARSE_SCALE {
+            return None;
+        }
+        let mut all = String::with_capacity(int.len() + frac.len());
+        all.push_str(int);
+        all.push_str(frac);
+        let mag: BigUint = all.parse().ok()?;
+        let sign = if neg { Sign::Minus } else { Sign::Plus };
+        Some(Decimal {
+            digits: BigInt::from_biguint(sign, mag),
+            scale,
+        })
+    }
+
+    /// Zero written at precision `prec`: `0.000` for `Significant(4)`, `0.0000` for
+    /// `Decimals(4)`.
+    pub fn zero(prec: Precision) -> Decimal {
+        let scale = match prec {
+            Precision::Decimals(n) => i64::from(n),
+            Precision::Significant(n) => i64::from(n.max(1)) - 1,
+        };
+        Decimal {
+            digits: BigInt::zero(),
+            scale,
+        }
+    }
+}
+
+fn parse_exponent(t: &str) -> Option<i64> {
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+impl fmt::Display for Decimal {
+    /// Plain positional notation: `0.1235`, `-12.50`, `0.000001230`, `12300`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.digits.magnitude().to_string();
+        let mut out = String::with_capacity(s.len() + 4);
+        if self.is_negative() {
+            out.push('-');
+        }
+        if self.scale <= 0 {
+            out.push_str(&s);
+            if !self.is_zero() {
+                out.extend(std::iter::repeat_n('0', self.scale.unsigned_abs() as usize));
+            }
+        } else {
+            let scale = self.scale as usize;
+            if s.len() <= scale {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', scale - s.len()));
+                out.push_str(&s);
+            } else {
+                let (a, b) = s.split_at(s.len() - scale);
+                out.push_str(a);
+                out.push('.');
+                out.push_str(b);
+            }
+        }
+        f.pad(&out)
+    }
+}
+
+/// `q` correctly rounded to `prec` with ties broken by `mode`.
+///
+/// The cost grows with the size of `q` and of the requested digits (the caller chooses both).
+pub fn round_rational(q: &BigRational, prec: Precision, mode: RoundingMode) -> Decimal {
+    if q.numer().is_zero() {
+        return Decimal::zero(prec);
+    }
+    let neg = q.numer().is_negative() != q.denom().is_negative();
+    let (r, scale) = round_exact(q.numer().magnitude(), q.denom().magnitude(), 0, prec, mode);
+    make(neg, r, scale)
+}
+
+/// `Some(d)` iff every real in `iv` rounds to `d` (a point interval is exact, so a tie gets
+/// `mode`'s rule). `None` means "refine the enclosure and retry"; it is also returned when the
+/// result would need more than [`MAX_DIGITS`] digits, which no refinement fixes, so callers
+/// should cap their refinement loop.
+pub fn round_interval(iv: &Interval, prec: Precision, mode: RoundingMode) -> Option<Decimal> {
+    let lo = round_dyadic(iv.lo(), prec, mode)?;
+    if iv.is_point() {
+        return Some(lo);
+    }
+    let hi = round_dyadic(iv.hi(), prec, mode)?;
+    (lo == hi).then_some(lo)
+}
+
+/// `x` correctly rounded to `prec`; `None` only when the result would exceed [`MAX_DIGITS`]
+/// digits or (for astronomically large or small `x`) cannot be resolved within the internal
+/// precision cap.
+pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<Decimal> {
+    if x.is_zero() {
+        return Some(Decimal::zero(prec));
+    }
+    let neg = x.is_negative();
+    let m = x.mant().magnitude();
+    let e2 = x.exp();
+    // floor(log10|x|) is within one of `est`.
+    let est = est_log10(m.bits(), 1, e2);
+    let one = BigUint::one();
+    match prec {
+        Precision::Decimals(n) => {
+            let n = i64::from(n);
+            if est + 2 <= -n - 1 {
+                // |x| < 10^(est+2) ≤ 10^(-n-1): below half a unit in the last place.
+                return Some(Decimal::zero(prec));
+            }
+            if (est + 2).saturating_add(n) as u64 > MAX_DIGITS {
+                return None;
+            }
+            let (r, scale) = round_exact(m, &one, e2, prec, mode);
+            Some(make(neg, r, scale))
+        }
+        Precision::Significant(n) => {
+            let n = n.max(1);
+            if u64::from(n) > MAX_DIGITS {
+                return None;
+            }
+            let s = i64::from(n) - 1 - est;
+            if s.abs() <= EXACT_SCALE_LIMIT && e2.saturating_add(s).abs() <= EXACT_SHIFT_LIMIT {
+                let (r, scale) = round_exact(m, &one, e2, prec, mode);
+                Some(make(neg, r, scale))
+            } else {
+                let (r, scale) = round_sig_refined(&x.abs(), n, est, mode)?;
+                Some(make(neg, r, scale))
+            }
+        }
+    }
+}
+
+fn make(neg: bool, r: BigUint, scale: i64) -> Decimal {
+    let sign = if neg { Sign::Minus } else { Sign::Plus };
+    // from_biguint gives NoSign for zero, so a rounded zero never prints as "-0".
+    Decimal {
+        digits: BigInt::from_biguint(sign, r),
+        scale,
+    }
+}
+
+fn pow10(k: u64) -> BigUint {
+    pow_u(10, k)
+}
+
+fn pow_u(base: u32, k: u64) -> BigUint {
+    let mut result = BigUint::one();
+    let mut b = BigUint::from(base);
+    let mut k = k;
+    while k > 0 {
+        if k & 1 == 1 {
+            result *= &b;
+        }
+        k >>= 1;
+        if k > 0 {
+            b = &b * &b;
+        }
+    }
+    result
+}
+
+/// Number of decimal digits of a nonzero `n`.
+fn digit_count(n: &BigUint) -> u64 {
+    // 10^(d-1) ≤ n < 10^d with d one of two candidates from the bit length.
+    let est = est_log10(n.bits(), 1, 0).max(0) as u64;
+    if *n >= pow10(est + 1) {
+        est + 2
+    } else {
+        est + 1
+    }
+}
+
+/// `floor((bn − bd + e2) · log10 2)`, within one of `floor(log10(num/den · 2^e2))`.
+fn est_log10(bn: u64, bd: u64, e2: i64) -> i64 {
+    let l2 = i128::from(bn) - i128::from(bd) + i128::from(e2);
+    ((l2 * LOG10_2_Q64) >> 64) as i64
+}
+
+/// `floor(num/den · 2^e2 · 10^s)` and how the remainder compares with one half.
+fn scaled_floor(num: &BigUint, den: &BigUint, e2: i64, s: i64) -> (BigUint, Ordering) {
+    let t2 = e2.saturating_add(s);
+    let (mut n, mut d) = (num.clone(), den.clone());
+    if s >= 0 {
+        n *= pow_u(5, s as u64);
+    } else {
+        d *= pow_u(5, s.unsigned_abs());
+    }
+    if t2 >= 0 {
+        n <<= t2 as u64;
+    } else if d.is_one() {
+        // Dividing by a power of two: read the quotient and the half-comparison off the bits.
+        let k = t2.unsigned_abs();
+        let q = &n >> k;
+        let half = if !n.bit(k - 1) {
+            Ordering::Less
+        } else if n.trailing_zeros().unwrap_or(0) >= k - 1 {
+            Ordering::Equal
+        } else {
+            Ordering::Greater
+        };
+        return (q, half);
+    } else {
+        d <<= t2.unsigned_abs();
+    }
+    let (q, r) = n.div_rem(&d);
+    let half = (r << 1u32).cmp(&d);
+    (q, half)
+}
+
+fn round_half(q: BigUint, half: Ordering, mode: RoundingMode) -> BigUint {
+    let up = match half {
+        Ordering::Less => false,
+        Ordering::Greater => true,
+        Ordering::Equal => match mode {
+            RoundingMode::HalfUp => true,
+            RoundingMode::HalfEven => q.is_odd(),
+        },
+    };
+    if up { q + 1u32 } else { q }
+}
+
+/// Exact rounding of the magnitude `num/den · 2^e2` (nonzero): digits and scale.
+fn round_exact(
+    num: &BigUint,
+    den: &BigUint,
+    e2: i64,
+    prec: Precision,
+    mode: RoundingMode,
+) -> (BigUint, i64) {
+    match prec {
+        Precision::Decimals(n) => {
+            let s = i64::from(n);
+            let (q, half) = scaled_floor(num, den, e2, s);
+            (round_half(q, half, mode), s)
+        }
+        Precision::Significant(n) => {
+            let n = n.max(1);
+            let ten_n = pow10(u64::from(n));
+            let ten_n1 = pow10(u64::from(n) - 1);
+            let mut e = est_log10(num.bits(), den.bits(), e2);
+            loop {
+                let s = i64::from(n) - 1 - e;
+                let (q, half) = scaled_floor(num, den, e2, s);
+                // Each test is an exact statement about |v| against 10^e, so e converges.
+                if q >= ten_n {
+                    e += 1;
+                    continue;
+                }
+                if q < ten_n1 {
+                    e -= 1;
+                    continue;
+                }
+                let r = round_half(q, half, mode);
+                // 9.995 → 10.0: one fewer decimal keeps n significant digits.
+                return if r == ten_n { (ten_n1, s - 1) } else { (r, s) };
+            }
+        }
+    }
+}
+
+/// Significant-digit rounding of `x > 0` whose binary exponent is too large for exact
+/// rounding: encloses `x · 10^s` with intervals until both bounds round alike.
+fn round_sig_refined(x: &Dyadic, n: u32, est: i64, mode: RoundingMode) -> Option<(BigUint, i64)> {
+    let ten_n = pow10(u64::from(n));
+    let ten_n1 = pow10(u64::from(n) - 1);
+    let (top, bottom) = (
+        Dyadic::from_bigint(ten_n.clone().into()),
+        Dyadic::from_bigint(ten_n1.clone().into()),
+    );
+    let ax = Interval::point(x.clone());
+    let ten = Interval::from_i64(10);
+    let mut e = est;
+    let mut prec = 4 * n + 64;
+    let mut moves = 0;
+    while prec <= APPROX_PREC_LIMIT && moves < 8 {
+        let s = i64::from(n) - 1 - e;
+        let t = ax.mul(&ten.powi(s, prec).ok()?, prec).ok()?;
+        if *t.lo() >= top {
+            e += 1;
+            moves += 1;
+            continue;
+        }
+        if *t.hi() < bottom {
+            e -= 1;
+            moves += 1;
+            continue;
+        }
+        if *t.lo() >= bottom && *t.hi() < top {
+            let one = BigUint::one();
+            let round = |d: &Dyadic| {
+                let (q, half) = scaled_floor(d.mant().magnitude(), &one, d.exp(), 0);
+                round_half(q, half, mode)
+            };
+            let (r_lo, r_hi) = (round(t.lo()), round(t.hi()));
+            if r_lo == r_hi {
+                return Some(if r_lo == ten_n {
+                    (ten_n1, s - 1)
+                } else {
+                    (r_lo, s)
+                });
+            }
+        }
+        prec *= 2;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Precision::{Decimals, Significant};
+    use RoundingMode::{HalfEven, HalfUp};
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    fn dec(s: &str) -> BigRational {
+        Decimal::parse(s).unwrap().to_rational()
+    }
+
+    fn r(x: &BigRational, p: Precision, m: RoundingMode) -> String {
+        round_rational(x, p, m).to_string()
+    }
+
+    #[test]
+    fn ties_follow_the_mode() {
+        assert_eq!(r(&q(1, 8), Decimals(2), HalfUp), "0.13");
+        assert_eq!(r(&q(1, 8), Decimals(2), HalfEven), "0.12");
+        assert_eq!(r(&q(-1, 8), Decimals(2), HalfUp), "-0.13");
+        assert_eq!(r(&q(-1, 8), Decimals(2), HalfEven), "-0.12");
+        assert_eq!(r(&q(5, 2), Decimals(0), HalfUp), "3");
+        assert_eq!(r(&q(-5, 2), Decimals(0), HalfUp), "-3");
+        assert_eq!(r(&q(5, 2), Decimals(0), HalfEven), "2");
+        assert_eq!(r(&q(7, 2), Decimals(0), HalfEven), "4");
+        assert_eq!(r(&dec("0.0005"), Significant(1), HalfUp), "0.0005");
+        assert_eq!(r(&dec("0.0005"), Decimals(3), HalfUp), "0.001");
+        assert_eq!(r(&dec("0.0005"), Decimals(3), HalfEven), "0.000");
+        assert_eq!(r(&dec("0.00045"), Significant(1), HalfUp), "0.0005");
+        assert_eq!(r(&dec("0.00045"), Significant(1), HalfEven), "0.0004");
+        assert_eq!(r(&dec("0.000450001"), Significant(1), HalfEven), "0.0005");
+    }
+
+    #[test]
+    fn carries_change_the_scale() {
+        let d = round_rational(&dec("9.995"), Significant(3), HalfUp);
+        assert_eq!((d.to_string(), d.scale()), ("10.0".to_string(), 1));
+        assert_eq!(r(&dec("9.995"), Significant(3), HalfEven), "10.0");
+        assert_eq!(r(&dec("9.985"), Significant(3), HalfEven), "9.98");
+        assert_eq!(r(&dec("0.09995"), Significant(3), HalfUp), "0.100");
+        assert_eq!(r(&dec("-0.09995"), Significant(3), HalfUp), "-0.100");
+        assert_eq!(r(&dec("999.96"), Decimals(1), HalfUp), "1000.0");
+        assert_eq!(r(&dec("12345"), Significant(3), HalfUp), "12300");
+        assert_eq!(r(&dec("0.5"), Significant(4), HalfUp), "0.5000");
+        assert_eq!(r(&q(2, 3), Significant(4), HalfUp), "0.6667");
+        assert_eq!(r(&q(-2, 3), Decimals(0), HalfUp), "-1");
+    }
+
+    #[test]
+    fn zero_never_has_a_sign() {
+        assert_eq!(r(&q(0, 1), Significant(4), HalfUp), "0.000");
+        assert_eq!(r(&q(0, 1), Significant(1), HalfUp), "0");
+        assert_eq!(r(&q(0, 1), Decimals(4), HalfUp), "0.0000");
+        assert_eq!(r(&q(0, 1), Decimals(0), HalfUp), "0");
+        assert_eq!(r(&dec("-0.0004"), Decimals(3), HalfUp), "0.000");
+        assert_eq!(r(&dec("-0.0005"), Decimals(3), HalfEven), "0.000");
+        assert_eq!(r(&dec("-0.0005"), Decimals(3), HalfUp), "-0.001");
+        let tiny = Interval::point(Dyadic::from_parts(BigInt::from(-3), -200));
+        let z = round_interval(&tiny, Decimals(4), HalfUp).unwrap();
+        assert_eq!(z.to_string(), "0.0000");
+        assert!(!z.is_negative());
+    }
+
+    #[test]
+    fn intervals_round_only_when_unambiguous() {
+        let tie = Dyadic::from_parts(BigInt::one(), -3); // 0.125
+        let point = Interval::point(tie.clone());
+        assert_eq!(
+            round_interval(&point, Decimals(2), HalfUp)
+                .unwrap()
+                .to_string(),
+            "0.13"
+        );
+        assert_eq!(
+            round_interval(&point, Decimals(2), HalfEven)
+                .unwrap()
+                .to_string(),
+            "0.12"
+        );
+        let eps = Dyadic::pow2(-40);
+        let around = Interval::from_bounds(&tie - &eps, &tie + &eps).unwrap();
+        assert_eq!(round_interval(&around, Decimals(2), HalfUp), None);
+        assert_eq!(round_interval(&around, Decimals(2), HalfEven), None);
+        assert_eq!(
+            round_interval(&around, Decimals(1), HalfUp)
+                .unwrap()
+                .to_string(),
+            "0.1"
+        );
+        let above = Interval::from_bounds(&tie + &eps, &tie + &eps.mul_pow2(1)).unwrap();
+        assert_eq!(
+            round_interval(&above, Decimals(2), HalfEven)
+                .unwrap()
+                .to_string(),
+            "0.13"
+        );
+        // Across a power of ten both sides still agree when the carry makes them equal.
+        let a = Interval::from_rational(&dec("0.099996"), 80);
+        let b = Interval::from_rational(&dec("0.10001"), 80);
+        let both = a.hull(&b);
+        assert_eq!(
+            round_interval(&both, Significant(3), HalfUp)
+                .unwrap()
+                .to_string(),
+            "0.100"
+        );
+        // Straddling zero can never be resolved at significant precision.
+        let z = Interval::from_bounds(-eps.clone(), eps.clone()).unwrap();
+        assert_eq!(round_interval(&z, Significant(2), HalfUp), None);
+        assert_eq!(
+            round_interval(&z, Decimals(2), HalfUp).unwrap().to_string(),
+            "0.00"
+        );
+    }
+
+    /// Independent oracle: num-rational's `round` (half away from zero) and `floor`.
+    fn oracle(x: &BigRational, p: Precision, mode: RoundingMode) -> (BigInt, i64) {
+        let ten = BigRational::from_integer(BigInt::from(10));
+        let scale = match p {
+            Decimals(n) => i64::from(n),
+            Significant(n) => {
+                let mut e = 0i64;
+                let a = x.abs();
+                while a >= ten.pow(e as i32 + 1) {
+                    e += 1;
+                }
+                while a < ten.pow(e as i32) {
+                    e -= 1;
+                }
+                i64::from(n) - 1 - e
+            }
+        };
+        let scaled = x * ten.pow(scale as i32);
+        let mut rounded = scaled.round();
+        if mode == HalfEven && (&scaled - scaled.trunc()).abs() == q(1, 2) {
+            let t = scaled.trunc();
+            rounded = if t.to_integer().is_even() { t } else { rounded };
+        }
+        let digits = rounded.to_integer();
+        if let Significant(n) = p {
+            if digits.abs() == BigInt::from(10).pow(n) {
+                return (digits / 10, scale - 1);
+            }
+        }
+        (digits, scale)
+    }
+
+    #[test]
+    fn matches_an_independent_oracle() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..3000 {
+            let num = (next() % 2_000_001) as i64 - 1_000_000;
+            let den = [1, 2, 4, 8, 10, 16, 20, 40, 80, 125, 1000, 3, 7, 9999][i % 14]
+                * (1 + (next() % 50) as i64);
+            let x = q(num, den);
+            for p in [
+                Decimals(0),
+                Decimals(2),
+                Decimals(5),
+                Significant(1),
+                Significant(3),
+            ] {
+                for mode in [HalfUp, HalfEven] {
+                    let got = round_rational(&x, p, mode);
+                    if x.is_zero() {
+                        assert_eq!(got, Decimal::zero(p));
+                        continue;
+                    }
+                    let (digits, scale) = oracle(&x, p, mode);
+                    assert_eq!(
+                        (got.digits().clone(), got.scale()),
+                        (digits, scale),
+                        "{x} {p:?}"
+                    );
+                    // The dyadic path agrees whenever x is dyadic.
+                    let iv = Interval::from_rational(&x, 200);
+                    if iv.is_point() {
+                        assert_eq!(round_interval(&iv, p, mode), Some(got));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refinement_path_matches_exact_path() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let m = BigInt::from((next() >> 11) | 1) * if next() % 2 == 0 { 1 } else { -1 };
+            let x = Dyadic::from_parts(m, (next() % 6000) as i64 - 3000);
+            let n = 1 + (next() % 25) as u32;
+            let est = est_log10(x.mant_bits(), 1, x.exp());
+            let one = BigUint::one();
+            for mode in [HalfUp, HalfEven] {
+                let exact = round_exact(x.mant().magnitude(), &one, x.exp(), Significant(n), mode);
+                let refined = round_sig_refined(&x.abs(), n, est, mode).unwrap();
+                assert_eq!(exact, refined);
+            }
+        }
+    }
+
+    #[test]
+    fn parse_keeps_the_written_scale() {
+        let cases = [
+            ("-0.0005", "-0.0005", 4),
+            ("12", "12", 0),
+            ("1.5e-3", "0.0015", 4),
+            (".5", "0.5", 1),
+            ("+2", "2", 0),
+            ("0.0500", "0.0500", 4),
+            ("5.", "5", 0),
+            ("12e3", "12000", -3),
+            ("1.230E-6", "0.000001230", 9),
+            ("  -0.0  ", "0.0", 1),
+            ("-12.50", "-12.50", 2),
+        ];
+        for (text, shown, scale) in cases {
+            let d = Decimal::parse(text).unwrap();
+            assert_eq!(
+                (d.to_string(), d.scale()),
+                (shown.to_string(), scale),
+                "{text}"
+            );
+            assert_eq!(
+                Decimal::parse(&d.to_string()).unwrap().to_rational(),
+                d.to_rational()
+            );
+        }
+        for bad in [
+            "", ".", "e5", "1e", "--1", "1.2.3", "1e5.5", "abc", "1 2", "+", "1e+", "0x1",
+        ] {
+            assert_eq!(Decimal::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(Decimal::parse("1e-99999999999"), None);
+        assert_eq!(dec("1.5e-3"), q(3, 2000));
+    }
+
+    #[test]
+    fn implied_interval_and_notation() {
+        let d = Decimal::parse("0.0500").unwrap();
+        assert_eq!(d.implied_interval(), (dec("0.04995"), dec("0.05005")));
+        assert_eq!(d.significant_digits(), 3);
+        assert_eq!(d.exponent10(), -2);
+        let d = Decimal::parse("12e3").unwrap();
+        assert_eq!(d.implied_interval(), (dec("11500"), dec("12500")));
+        let d = Decimal::parse("0.000001230").unwrap();
+        assert_eq!(d.to_scientific(), ("1.230".to_string(), -6));
+        assert!(!d.prefers_scientific()); // exponent −6 is still plain
+        assert_eq!(
+            Decimal::parse("-450").unwrap().to_scientific(),
+            ("-4.50".to_string(), 2)
+        );
+        assert_eq!(
+            Decimal::parse("7").unwrap().to_scientific(),
+            ("7".to_string(), 0)
+        );
+        assert!(
+            !Decimal::parse("123456789012345.6")
+                .unwrap()
+                .prefers_scientific()
+        );
+        assert!(
+            Decimal::parse("1234567890123456")
+                .unwrap()
+                .prefers_scientific()
+        );
+        assert!(!Decimal::parse("0.000001").unwrap().prefers_scientific());
+        assert!(Decimal::parse("0.0000001").unwrap().prefers_scientific());
+        assert_eq!(Decimal::zero(Significant(4)).significant_digits(), 4);
+        assert_eq!(
+            Decimal::zero(Significant(4)).to_scientific(),
+            ("0.000".to_string(), 0)
+        );
+        assert_eq!(
+            format!("{:>8}", Decimal::parse("-1.5").unwrap()),
+            "    -1.5"
+        );
+    }
+
+    #[test]
+    fn huge_and_tiny_magnitudes() {
+        // exp(-10^6) (exact path) and sigmoid(-10^7) (refinement path) leading digits.
+        let x = Interval::from_i64(-1_000_000).exp(128).unwrap();
+        let d = round_interval(&x, Significant(30), HalfUp).unwrap();
+        let (m, e) = d.to_scientific();
+        assert_eq!(
+            (m.as_str(), e),
+            ("3.29683147808855857896890796911", -434_295)
+        );
+        let y = Interval::from_i64(-10_000_000).sigmoid(128).unwrap();
+        let d = round_interval(&y, Significant(30), HalfUp).unwrap();
+        let (m, e) = d.to_scientific();
+        assert_eq!(
+            (m.as_str(), e),
+            ("1.51693678089873435758946378226", -4_342_945)
+        );
+        // exp(±2^40): far too large for exact decimal arithmetic.
+        let big = Interval::point(Dyadic::pow2(40)).exp(128).unwrap();
+        let (m, e) = round_interval(&big, Significant(20), HalfEven)
+            .unwrap()
+            .to_scientific();
+        assert_eq!((m.as_str(), e), ("3.7930762079070784063", 477_511_832_731));
+        let small = Interval::point(-Dyadic::pow2(40)).exp(128).unwrap();
+        let (m, e) = round_interval(&small, Significant(20), HalfEven)
+            .unwrap()
+            .to_scientific();
+        assert_eq!((m.as_str(), e), ("2.6363825696815466857", -477_511_832_732));
+        // Plain decimals of something astronomically large: give up rather than hang.
+        assert_eq!(round_interval(&big, Decimals(2), HalfUp), None);
+        assert_eq!(
+            round_interval(&small, Decimals(2), HalfUp)
+                .unwrap()
+                .to_string(),
+            "0.00"
+        );
+    }
+}

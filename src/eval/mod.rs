@@ -1,0 +1,11 @@
+//! Evaluation: exact rationals where values are rational, rigorous enclosures everywhere, and
+//! correctly rounded decimal digits.
+
+pub mod calculator;
+pub mod conventions;
+pub mod decimal;
+pub mod dyadic;
+pub mod interval;
+pub mod network;
+pub mod numeric;
+pub mod real;

@@ -1,0 +1,298 @@
+//! A real value as bpsheet computes it: the exact rational when the value is rational and known
+//! to be, and always a rigorous enclosure at the working precision.
+//!
+//! Arithmetic keeps exactness as long as it can (rational inputs, rational operations, and the
+//! functions at the points where they are rational: σ(0) = 1/2, e^0 = 1, ReLU anywhere), and a
+//! product with an exact zero is an exact zero whatever the other factor, so a zero input gives
+//! exactly zero gradients.
+
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+use rustc_hash::FxHashMap;
+
+use super::interval::{DomainError, Interval};
+use crate::func::Func;
+use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
+
+/// An exact-or-enclosed real.
+#[derive(Clone, Debug)]
+pub struct Real {
+    /// The exact value, when it is rational.
+    pub exact: Option<BigRational>,
+    /// An interval containing the value.
+    pub enclosure: Interval,
+}
+
+/// Why a value could not be computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalError {
+    /// A divisor is zero at this point.
+    DivisionByZero(ExprId),
+    /// `log` of a value that is not positive.
+    LogOfNonPositive(ExprId),
+    /// `exp` of a value too large to represent.
+    Overflow(ExprId),
+    /// The sign of a value (a divisor, a ReLU argument) is not decided at this precision.
+    Undecided(ExprId),
+    /// A symbol without a value.
+    Unbound(Sym),
+}
+
+impl Real {
+    /// An exact rational.
+    pub fn exact(value: BigRational, prec: u32) -> Real {
+        Real {
+            enclosure: Interval::from_rational(&value, prec),
+            exact: Some(value),
+        }
+    }
+
+    /// A value known only by its enclosure.
+    pub fn enclosed(enclosure: Interval) -> Real {
+        Real {
+            exact: None,
+            enclosure,
+        }
+    }
+
+    /// Whether the value is exactly zero.
+    pub fn is_exact_zero(&self) -> bool {
+        self.exact.as_ref().is_some_and(Zero::is_zero)
+    }
+
+    /// `self + other`
+    pub fn add(&self, other: &Real, prec: u32) -> Real {
+        match (&self.exact, &other.exact) {
+            (Some(a), Some(b)) => Real::exact(a + b, prec),
+            _ => Real::enclosed(self.enclosure.add(&other.enclosure, prec)),
+        }
+    }
+
+    /// `self - other`
+    pub fn sub(&self, other: &Real, prec: u32) -> Real {
+        self.add(&other.neg(), prec)
+    }
+
+    /// `-self`
+    pub fn neg(&self) -> Real {
+        Real {
+            exact: self.exact.as_ref().map(|v| -v),
+            enclosure: -&self.enclosure,
+        }
+    }
+
+    /// `self · other`; fails only when a bound leaves the representable range.
+    pub fn mul(&self, other: &Real, prec: u32) -> Result<Real, DomainError> {
+        Ok(match (&self.exact, &other.exact) {
+            (Some(a), Some(b)) => Real::exact(a * b, prec),
+            (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
+            _ => Real::enclosed(self.enclosure.mul(&other.enclosure, prec)?),
+        })
+    }
+
+    /// `k · self` for a rational k.
+    pub fn scale(&self, k: &BigRational, prec: u32) -> Result<Real, DomainError> {
+        self.mul(&Real::exact(k.clone(), prec), prec)
+    }
+
+    /// `self ^ n`; `at` names the expression for errors.
+    pub fn powi(&self, n: i32, prec: u32, at: ExprId) -> Result<Real, EvalError> {
+        if n < 0 {
+            self.check_nonzero(at)?;
+        }
+        if let Some(value) = &self.exact {
+            return Ok(Real::exact(value.pow(n), prec));
+        }
+        self.enclosure
+            .powi(i64::from(n), prec)
+            .map(Real::enclosed)
+            .map_err(|e| domain_error(e, at))
+    }
+
+    fn check_nonzero(&self, at: ExprId) -> Result<(), EvalError> {
+        match &self.exact {
+            Some(value) if value.is_zero() => Err(EvalError::DivisionByZero(at)),
+            Some(_) => Ok(()),
+            None if self.enclosure.contains_zero() => Err(EvalError::Undecided(at)),
+            None => Ok(()),
+        }
+    }
+
+    /// The sign of the value, when decided at this precision.
+    fn sign(&self, at: ExprId) -> Result<i8, EvalError> {
+        match &self.exact {
+            Some(value) if value.is_positive() => Ok(1),
+            Some(value) if value.is_negative() => Ok(-1),
+            Some(_) => Ok(0),
+            None if self.enclosure.is_positive() => Ok(1),
+            None if self.enclosure.is_negative() => Ok(-1),
+            None => Err(EvalError::Undecided(at)),
+        }
+    }
+
+    /// `func(args)`.
+    pub fn apply(func: Func, args: &[Real], prec: u32, at: ExprId) -> Result<Real, EvalError> {
+        let x = &args[0];
+        let is_zero = x.is_exact_zero();
+        let is_one = x.exact.as_ref().is_some_and(One::is_one);
+        let rational = |value: BigRational| Ok(Real::exact(value, prec));
+        let enclosed = |result: Result<Interval, DomainError>| {
+            result.map(Real::enclosed).map_err(|e| domain_error(e, at))
+        };
+        match func {
+            Func::Identity => Ok(x.clone()),
+            Func::Sigmoid if is_zero => rational(BigRational::new(1.into(), 2.into())),
+            Func::Sigmoid => enclosed(x.enclosure.sigmoid(prec)),
+            Func::Tanh if is_zero => rational(BigRational::zero()),
+            Func::Tanh => enclosed(x.enclosure.tanh(prec)),
+            Func::Exp if is_zero => rational(BigRational::one()),
+            Func::Exp => enclosed(x.enclosure.exp(prec)),
+            Func::Softplus => enclosed(x.enclosure.softplus(prec)),
+            Func::Log => {
+                if x.sign(at)? <= 0 {
+                    return Err(EvalError::LogOfNonPositive(at));
+                }
+                if is_one {
+                    return rational(BigRational::zero());
+                }
+                enclosed(x.enclosure.ln(prec))
+            }
+            Func::Relu => Ok(if x.sign(at)? > 0 {
+                x.clone()
+            } else {
+                Real::exact(BigRational::zero(), prec)
+            }),
+            Func::Step => rational(step(&BigRational::from_integer(x.sign(at)?.into()))),
+            Func::LeakyRelu => {
+                if x.sign(at)? > 0 {
+                    Ok(x.clone())
+                } else {
+                    x.mul(&args[1], prec).map_err(|e| domain_error(e, at))
+                }
+            }
+            Func::LeakyStep => {
+                if x.sign(at)? > 0 {
+                    rational(BigRational::one())
+                } else {
+                    Ok(args[1].clone())
+                }
+            }
+            Func::Softmax(i) => softmax(args, i as usize, prec, at),
+        }
+    }
+}
+
+/// softmax_i(z) = 1 / Σ_j e^(z_j − z_i): one exponential of a difference per term, which keeps
+/// the enclosure tight when the z are large.
+fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalError> {
+    if args
+        .iter()
+        .all(|z| z.exact.is_some() && z.exact == args[0].exact)
+    {
+        return Ok(Real::exact(
+            BigRational::new(1.into(), (args.len() as i64).into()),
+            prec,
+        ));
+    }
+    let mut total = Real::exact(BigRational::zero(), prec);
+    for (j, z) in args.iter().enumerate() {
+        let term = if j == i {
+            Real::exact(BigRational::one(), prec)
+        } else {
+            let difference = z.sub(&args[i], prec);
+            match &difference.exact {
+                Some(d) if d.is_zero() => Real::exact(BigRational::one(), prec),
+                _ => Real::enclosed(
+                    difference
+                        .enclosure
+                        .exp(prec)
+                        .map_err(|e| domain_error(e, at))?,
+                ),
+            }
+        };
+        total = total.add(&term, prec);
+    }
+    total.powi(-1, prec, at)
+}
+
+/// The evaluation error for a domain error at `at`.
+pub fn domain_error(error: DomainError, at: ExprId) -> EvalError {
+    match error {
+        DomainError::DivisionByZero => EvalError::Undecided(at),
+        DomainError::LogOfNonPositive => EvalError::LogOfNonPositive(at),
+        DomainError::Overflow => EvalError::Overflow(at),
+    }
+}
+
+/// Evaluates pool expressions at one precision under one assignment of symbols, memoizing
+/// every subexpression (so shared subexpressions are computed once).
+pub struct Evaluator<'a> {
+    pool: &'a Pool,
+    prec: u32,
+    memo: FxHashMap<ExprId, Real>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator with an empty memo.
+    pub fn new(pool: &'a Pool, prec: u32) -> Evaluator<'a> {
+        Evaluator {
+            pool,
+            prec,
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// The working precision in bits.
+    pub fn prec(&self) -> u32 {
+        self.prec
+    }
+
+    /// The value of `id`, symbols given by `bind`. The binding must not change between calls on
+    /// one evaluator for symbols already used (the memo assumes it).
+    pub fn eval(
+        &mut self,
+        id: ExprId,
+        bind: &dyn Fn(Sym) -> Option<Real>,
+    ) -> Result<Real, EvalError> {
+        if let Some(value) = self.memo.get(&id) {
+            return Ok(value.clone());
+        }
+        let prec = self.prec;
+        let value = match self.pool.node(id) {
+            Node::Const(value) => Real::exact(value.clone(), prec),
+            Node::Sym(sym) => bind(*sym).ok_or(EvalError::Unbound(*sym))?,
+            Node::Add(constant, terms) => {
+                let mut total = Real::exact(constant.clone(), prec);
+                for (k, term) in terms.iter() {
+                    let value = self.eval(*term, bind)?;
+                    let scaled = value.scale(k, prec).map_err(|e| domain_error(e, *term))?;
+                    total = total.add(&scaled, prec);
+                }
+                total
+            }
+            Node::Mul(coefficient, factors) => {
+                let mut product = Real::exact(coefficient.clone(), prec);
+                // Negative powers first: a quotient by zero is an error even when a factor is 0.
+                let mut ordered: Vec<&(ExprId, i32)> = factors.iter().collect();
+                ordered.sort_by_key(|&&(_, e)| e > 0);
+                for &&(base, exponent) in &ordered {
+                    let value = self.eval(base, bind)?;
+                    let power = value.powi(exponent, prec, base)?;
+                    product = product
+                        .mul(&power, prec)
+                        .map_err(|e| domain_error(e, base))?;
+                }
+                product
+            }
+            Node::Apply(func, args) => {
+                let values = args
+                    .iter()
+                    .map(|&arg| self.eval(arg, bind))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Real::apply(*func, &values, prec, id)?
+            }
+        };
+        self.memo.insert(id, value.clone());
+        Ok(value)
+    }
+}

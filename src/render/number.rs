@@ -1,0 +1,77 @@
+//! Rounded numbers as text: positional where that reads well, scientific for very small or large
+//! magnitudes (`1.230e-7` in text, `1.230 \times 10^{-7}` in LaTeX).
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+
+use crate::eval::decimal::Decimal;
+use crate::symbolic::print::Notation;
+
+/// A rounded value in the given notation.
+pub fn format(decimal: &Decimal, notation: Notation) -> String {
+    if !decimal.prefers_scientific() {
+        return decimal.to_string();
+    }
+    let (mantissa, exponent) = decimal.to_scientific();
+    match notation {
+        Notation::Plain => format!("{mantissa}e{exponent}"),
+        Notation::Latex => format!("{mantissa} \\times 10^{{{exponent}}}"),
+    }
+}
+
+/// The exact decimal expansion of a rational whose expansion terminates within 40 digits after
+/// the point (3/10 is `0.3`, -3/25 is `-0.12`); `None` for 1/3.
+pub fn exact_decimal(value: &BigRational) -> Option<String> {
+    let mut denominator = value.denom().clone();
+    let mut places = 0u32;
+    let (two, five, ten) = (BigInt::from(2), BigInt::from(5), BigInt::from(10));
+    let mut scale = BigInt::one();
+    while !denominator.is_one() {
+        if places >= 40 {
+            return None;
+        }
+        let reduced_two = (&denominator % &two).is_zero();
+        let reduced_five = (&denominator % &five).is_zero();
+        if !reduced_two && !reduced_five {
+            return None;
+        }
+        if reduced_two {
+            denominator /= &two;
+        }
+        if reduced_five {
+            denominator /= &five;
+        }
+        scale *= &ten;
+        places += 1;
+    }
+    let scaled = (value * BigRational::from_integer(scale)).to_integer();
+    let sign = if scaled.is_negative() { "-" } else { "" };
+    let digits = scaled.abs().to_string();
+    if places == 0 {
+        return Some(format!("{sign}{digits}"));
+    }
+    let places = places as usize;
+    let padded = format!("{digits:0>width$}", width = places + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    Some(format!("{sign}{whole}.{fraction}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    #[test]
+    fn exact_decimals_terminate_or_are_refused() {
+        assert_eq!(exact_decimal(&q(3, 10)).as_deref(), Some("0.3"));
+        assert_eq!(exact_decimal(&q(-3, 25)).as_deref(), Some("-0.12"));
+        assert_eq!(exact_decimal(&q(1, 1)).as_deref(), Some("1"));
+        assert_eq!(exact_decimal(&q(-31, 250)).as_deref(), Some("-0.124"));
+        assert_eq!(exact_decimal(&q(1, 1024)).as_deref(), Some("0.0009765625"));
+        assert_eq!(exact_decimal(&q(1, 3)), None);
+    }
+}

@@ -1,0 +1,798 @@
+//! The derivation report: every quantity of a run with its symbolic forms and its values, as
+//! already-rendered strings (plain and LaTeX). `--format json` prints this structure; the
+//! templates only lay it out.
+
+use indexmap::IndexMap;
+use num_rational::BigRational;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::number;
+use crate::ast::DeclKind;
+use crate::eval::calculator::Route;
+use crate::eval::decimal::{Precision, RoundingMode};
+use crate::eval::network::Values;
+use crate::eval::numeric::{Rounding, round};
+use crate::eval::real::Real;
+use crate::graph::display::Display;
+use crate::graph::{Network, SymbolId, SymbolKind};
+use crate::symbolic::backprop::Derivation;
+use crate::symbolic::expr::{ExprId, Sym};
+use crate::symbolic::print::{Atom, Notation, Prec, Printer};
+
+/// One quantity's text in both notations.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Text {
+    /// ASCII.
+    pub plain: String,
+    /// LaTeX math.
+    pub latex: String,
+}
+
+/// A value: exact form and correctly rounded digits.
+#[derive(Clone, Debug, Serialize)]
+pub struct Value {
+    /// The rounded decimal, e.g. `0.5057`.
+    pub value: String,
+    /// The rounded decimal in LaTeX.
+    pub value_latex: String,
+    /// The exact value: a fraction, or a closed form when it is not rational.
+    pub exact: Text,
+    /// Whether the exact value is a rational number.
+    pub rational: bool,
+}
+
+/// A given (declared) quantity.
+#[derive(Clone, Debug, Serialize)]
+pub struct Given {
+    /// `input`, `param`, `target`, `const` or `rate`.
+    pub kind: &'static str,
+    /// Its name in LaTeX.
+    pub name_latex: String,
+    /// Whether the value was drawn from a range.
+    pub random: bool,
+    /// The value.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// One step of the forward pass.
+#[derive(Clone, Debug, Serialize)]
+pub struct ForwardStep {
+    /// Its name in LaTeX.
+    pub name_latex: String,
+    /// The right-hand side of its equation.
+    pub equation: Text,
+    /// The equation with the numbers of this run substituted.
+    pub substituted: Text,
+    /// The value.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// One term of a chain rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct Term {
+    /// The child node.
+    pub child: String,
+    /// ∂child/∂quantity in node names.
+    pub local: Text,
+    /// ∂child/∂quantity as differentiated.
+    pub local_raw: Text,
+}
+
+/// One gradient of the backward pass.
+#[derive(Clone, Debug, Serialize)]
+pub struct GradientStep {
+    /// `node`, `param`, `input` or `const`.
+    pub kind: &'static str,
+    /// `dL/dw1` and `\frac{\partial L}{\partial w_{1}}`.
+    pub symbol: Text,
+    /// Σ ∂L/∂c · ∂c/∂x, the local derivatives as partials.
+    pub partials: Text,
+    /// Σ ∂L/∂c · local, in node names: a11(1 - a11).
+    pub chain: Text,
+    /// The same with the locals as differentiated: σ(h11)(1 - σ(h11)).
+    pub chain_raw: Text,
+    /// Terms with the same local derivative grouped.
+    pub factored: Text,
+    /// In forward values and parameters only.
+    pub expanded: Text,
+    /// The factored form with this run's numbers.
+    pub substituted: Text,
+    /// The terms.
+    pub terms: Vec<Term>,
+    /// The value.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// A shared gradient too large to inline in expanded forms.
+#[derive(Clone, Debug, Serialize)]
+pub struct Definition {
+    /// `dL/dh1_1` and its LaTeX.
+    pub symbol: Text,
+    /// Its expanded form.
+    pub expanded: Text,
+}
+
+/// One parameter update.
+#[derive(Clone, Debug, Serialize)]
+pub struct UpdateStep {
+    /// `w1_new` and its LaTeX.
+    pub symbol: Text,
+    /// `w1 - eta*dL/dw1`.
+    pub formula: Text,
+    /// The formula with numbers.
+    pub substituted: Text,
+    /// The new value.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// The loss before and after the update.
+#[derive(Clone, Debug, Serialize)]
+pub struct LossValues {
+    /// The name in LaTeX.
+    pub name_latex: String,
+    /// At the given values.
+    #[serde(flatten)]
+    pub value: Value,
+    /// After the update step, when the spec has a rate.
+    pub after: Option<Value>,
+}
+
+/// Everything `derive` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The spec's title.
+    pub title: String,
+    /// The seed the values were drawn with.
+    pub seed: u64,
+    /// `4 significant figures`, `3 decimals`.
+    pub precision: String,
+    /// `half-up` or `half-even`.
+    pub rounding: &'static str,
+    /// The loss node's name.
+    pub loss_name: String,
+    /// The declared quantities.
+    pub given: IndexMap<String, Given>,
+    /// The forward pass, in order.
+    pub forward: IndexMap<String, ForwardStep>,
+    /// The backward pass, in the order the slides teach: from the loss back, each parameter
+    /// right after the last node whose gradient it needs.
+    pub gradients: IndexMap<String, GradientStep>,
+    /// Shared gradients named in expanded forms.
+    pub definitions: IndexMap<String, Definition>,
+    /// The update step.
+    pub updates: IndexMap<String, UpdateStep>,
+    /// The loss.
+    pub loss: IndexMap<String, LossValues>,
+    /// The calculator route (`--rounded-intermediates`), when asked for.
+    pub calculator: Option<Calculator>,
+    /// Warnings about the spec or the values.
+    pub warnings: Vec<String>,
+}
+
+/// The example worked with every intermediate rounded, compared with the true values.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calculator {
+    /// Every quantity's value on the calculator route, keyed like the report (`h11`, `dL/dw1`,
+    /// `w1_new`, `L_new`).
+    pub values: IndexMap<String, String>,
+    /// The quantities where rounding the intermediates changed the printed answer.
+    pub differences: Vec<Difference>,
+}
+
+/// A quantity whose calculator-route value differs from the correctly rounded true value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Difference {
+    /// `h11`, `dL/dw1`, `w1_new`, `L_new`.
+    pub quantity: String,
+    /// The value with rounded intermediates.
+    pub calculator: String,
+    /// The correctly rounded true value.
+    pub correct: String,
+}
+
+impl Report {
+    /// Adds the calculator route and where it differs from the true values.
+    pub fn add_calculator(&mut self, network: &Network, route: &Route) {
+        let format = |d: &crate::eval::decimal::Decimal| number::format(d, Notation::Plain);
+        let mut values = IndexMap::new();
+        let mut differences = Vec::new();
+        let mut compare =
+            |quantity: String, calculator: Option<String>, correct: Option<&String>| {
+                let (Some(calculator), Some(correct)) = (calculator, correct) else {
+                    return;
+                };
+                if &calculator != correct {
+                    differences.push(Difference {
+                        quantity: quantity.clone(),
+                        calculator: calculator.clone(),
+                        correct: correct.clone(),
+                    });
+                }
+                values.insert(quantity, calculator);
+            };
+        for (name, step) in &self.forward {
+            let id = network.lookup(name).expect("report names are symbols");
+            compare(
+                name.clone(),
+                route.forward[id.index()].as_ref().map(format),
+                Some(&step.value.value),
+            );
+        }
+        for (name, step) in &self.gradients {
+            let id = network.lookup(name).expect("report names are symbols");
+            compare(
+                step.symbol.plain.clone(),
+                route.gradients[id.index()].as_ref().map(format),
+                Some(&step.value.value),
+            );
+        }
+        for (name, update) in &self.updates {
+            let id = network.lookup(name).expect("report names are symbols");
+            let calculator = route
+                .updated
+                .get(id.index())
+                .and_then(Option::as_ref)
+                .map(format);
+            compare(
+                update.symbol.plain.clone(),
+                calculator,
+                Some(&update.value.value),
+            );
+        }
+        for (name, loss) in &self.loss {
+            let correct = loss.after.as_ref().map(|after| &after.value);
+            compare(
+                format!("{name}_new"),
+                route.loss_after.as_ref().map(format),
+                correct,
+            );
+        }
+        self.calculator = Some(Calculator {
+            values,
+            differences,
+        });
+    }
+}
+
+/// Builds the report of a run.
+pub struct ReportBuilder<'a> {
+    network: &'a Network,
+    derivation: &'a mut Derivation,
+    values: &'a Values,
+    rounding: Rounding,
+    rank: Vec<u32>,
+    /// The expanded form of each gradient printed so far, with how loosely it binds.
+    expanded: FxHashMap<SymbolId, (Text, Prec)>,
+    /// Gradients too long to inline in expanded forms.
+    definitions: IndexMap<String, Definition>,
+}
+
+/// An expanded gradient longer than this (in plain characters) is referred to by its name in the
+/// expanded forms that use it, and defined once under "where".
+pub const INLINE_CHARS: usize = 200;
+
+impl<'a> ReportBuilder<'a> {
+    /// A builder over a derived and evaluated network.
+    pub fn new(
+        network: &'a Network,
+        derivation: &'a mut Derivation,
+        values: &'a Values,
+        rounding: Rounding,
+    ) -> Self {
+        let mut rank = vec![0; network.symbols.len()];
+        for (position, equation) in network.equations.iter().enumerate() {
+            rank[equation.node.index()] = position as u32 + 1;
+        }
+        ReportBuilder {
+            network,
+            derivation,
+            values,
+            rounding,
+            rank,
+            expanded: FxHashMap::default(),
+            definitions: IndexMap::new(),
+        }
+    }
+
+    /// The whole report.
+    pub fn build(mut self, warnings: Vec<String>) -> Report {
+        let network = self.network;
+        let given = network
+            .ids()
+            .filter(|&id| !network.symbol(id).is_node())
+            .filter_map(|id| {
+                let symbol = network.symbol(id);
+                let mut value = self.value(self.values.value(id)?, |_| None);
+                if let Some(exact) = symbol.value.as_ref().and_then(number::exact_decimal) {
+                    value.value_latex = exact.clone();
+                    value.value = exact;
+                }
+                Some((
+                    symbol.name.clone(),
+                    Given {
+                        kind: symbol.decl_kind().map_or("node", DeclKind::keyword),
+                        name_latex: symbol.latex.clone(),
+                        random: symbol.is_random(),
+                        value,
+                    },
+                ))
+            })
+            .collect();
+        let forward = network
+            .equations
+            .iter()
+            .map(|eq| (network.name(eq.node).to_string(), self.forward_step(eq)))
+            .collect();
+        let gradients = backward_order(network, self.derivation)
+            .into_iter()
+            .filter_map(|id| Some((network.name(id).to_string(), self.gradient_step(id)?)))
+            .collect();
+        let updates = network
+            .params()
+            .filter_map(|id| Some((network.name(id).to_string(), self.update_step(id)?)))
+            .collect();
+        let loss_id = network.loss;
+        let loss_value = self.values.value(loss_id).expect("the loss is evaluated");
+        let loss_value = self.value(loss_value, |b| b.derivation.body(loss_id));
+        let after = self
+            .values
+            .loss_after
+            .as_ref()
+            .map(|real| self.value(real, |_| None));
+        let loss = IndexMap::from([(
+            network.name(loss_id).to_string(),
+            LossValues {
+                name_latex: network.symbol(loss_id).latex.clone(),
+                value: loss_value,
+                after,
+            },
+        )]);
+        Report {
+            title: network.title.clone(),
+            seed: network.seed,
+            precision: describe_precision(self.rounding.precision),
+            rounding: match self.rounding.mode {
+                RoundingMode::HalfUp => "half-up",
+                RoundingMode::HalfEven => "half-even",
+            },
+            loss_name: network.name(loss_id).to_string(),
+            given,
+            forward,
+            gradients,
+            definitions: std::mem::take(&mut self.definitions),
+            updates,
+            loss,
+            calculator: None,
+            warnings,
+        }
+    }
+
+    fn forward_step(&mut self, equation: &crate::graph::Equation) -> ForwardStep {
+        let id = equation.node;
+        let real = self.values.value(id).expect("every node is evaluated");
+        let network = self.network;
+        let names = |_: SymbolId| None;
+        let numbers = |s: SymbolId| Some(self.number_of(s, Notation::Plain));
+        let numbers_latex = |s: SymbolId| Some(self.number_of(s, Notation::Latex));
+        let display = |latex: bool, substitute: &dyn Fn(SymbolId) -> Option<String>| {
+            Display {
+                network,
+                latex,
+                substitute,
+            }
+            .body(&equation.body)
+        };
+        ForwardStep {
+            name_latex: network.symbol(id).latex.clone(),
+            equation: Text {
+                plain: display(false, &names),
+                latex: display(true, &names),
+            },
+            substituted: Text {
+                plain: display(false, &numbers),
+                latex: display(true, &numbers_latex),
+            },
+            value: self.value(real, |b| b.derivation.body(id)),
+        }
+    }
+
+    /// A quantity's number as substituted into a formula: the exact decimal of a given value
+    /// when it terminates, else the value rounded to the report's precision.
+    fn number_of(&self, id: SymbolId, notation: Notation) -> String {
+        let symbol = self.network.symbol(id);
+        if !symbol.is_node()
+            && let Some(exact) = symbol.value.as_ref().and_then(number::exact_decimal)
+        {
+            return exact;
+        }
+        match self.values.value(id) {
+            Some(real) => number::format(&round(real, self.rounding), notation),
+            None => symbol.name.clone(),
+        }
+    }
+
+    /// The expanded form as printed: the chain rule with every child gradient replaced by its
+    /// own expanded form, or by its name when that is longer than `INLINE_CHARS`.
+    fn expanded_text(&mut self, id: SymbolId, chain: ExprId) -> Text {
+        let children: Vec<SymbolId> = self
+            .derivation
+            .gradient(id)
+            .map_or(Vec::new(), |g| g.terms.iter().map(|t| t.child).collect());
+        let mut inline: FxHashMap<SymbolId, (Text, Prec)> = FxHashMap::default();
+        for child in children {
+            match self.expanded.get(&child) {
+                Some((text, prec)) if text.plain.chars().count() <= INLINE_CHARS => {
+                    inline.insert(child, (text.clone(), *prec));
+                }
+                Some((text, _)) => {
+                    let symbol = self.grad_text(child);
+                    self.definitions
+                        .entry(symbol.plain.clone())
+                        .or_insert(Definition {
+                            symbol,
+                            expanded: text.clone(),
+                        });
+                }
+                None => {}
+            }
+        }
+        let network = self.network;
+        let atom = |notation: Notation| {
+            let inline = &inline;
+            move |sym: Sym| match sym {
+                Sym::Grad(child) if inline.contains_key(&child) => {
+                    let (text, prec) = &inline[&child];
+                    let text = if notation == Notation::Latex {
+                        &text.latex
+                    } else {
+                        &text.plain
+                    };
+                    Atom::Printed(text.clone(), *prec)
+                }
+                _ => {
+                    let name = name_text(network, sym);
+                    Atom::Name(if notation == Notation::Latex {
+                        name.latex
+                    } else {
+                        name.plain
+                    })
+                }
+            }
+        };
+        let (plain, prec) = self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain));
+        let latex = self.print(chain, Notation::Latex, false, &atom(Notation::Latex));
+        let text = Text { plain, latex };
+        self.expanded.insert(id, (text.clone(), prec));
+        text
+    }
+
+    fn gradient_step(&mut self, id: SymbolId) -> Option<GradientStep> {
+        let gradient = self.derivation.gradient(id)?.clone();
+        let real = self.values.gradient(id)?;
+        let symbol = self.network.symbol(id);
+        let kind = match symbol.kind {
+            SymbolKind::Node => "node",
+            SymbolKind::Declared(kind) => kind.keyword(),
+        };
+        let partials = self.partials(id, &gradient.terms);
+        let terms = gradient
+            .terms
+            .iter()
+            .map(|term| Term {
+                child: self.network.name(term.child).to_string(),
+                local: self.names(term.local_nodes),
+                local_raw: self.names(term.local),
+            })
+            .collect();
+        Some(GradientStep {
+            kind,
+            symbol: self.grad_text(id),
+            partials,
+            chain: self.names(gradient.chain),
+            chain_raw: self.names(gradient.chain_raw),
+            factored: self.names(gradient.factored),
+            expanded: self.expanded_text(id, gradient.chain),
+            substituted: self.numbers(gradient.factored),
+            terms,
+            value: self.value(real, |_| Some(gradient.chain)),
+        })
+    }
+
+    fn update_step(&mut self, id: SymbolId) -> Option<UpdateStep> {
+        let rate = self.network.rate?;
+        let real = self.values.updated(id)?;
+        let gradient = self.values.gradient(id)?;
+        let (name, rate_symbol) = (self.network.symbol(id), self.network.symbol(rate));
+        let grad = self.grad_text(id);
+        let number = |real: &Real, notation| number::format(&round(real, self.rounding), notation);
+        let current = self.values.value(id)?;
+        let eta = self.values.value(rate)?;
+        let signed = |text: String| {
+            if text.starts_with('-') {
+                format!("({text})")
+            } else {
+                text
+            }
+        };
+        let formula = Text {
+            plain: format!("{} - {}*{}", name.name, rate_symbol.name, grad.plain),
+            latex: format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex),
+        };
+        let substituted = Text {
+            plain: format!(
+                "{} - {}*{}",
+                number(current, Notation::Plain),
+                signed(number(eta, Notation::Plain)),
+                signed(number(gradient, Notation::Plain))
+            ),
+            latex: format!(
+                "{} - {} \\cdot {}",
+                number(current, Notation::Latex),
+                signed(number(eta, Notation::Latex)),
+                signed(number(gradient, Notation::Latex))
+            ),
+        };
+        // The exact new value, p - eta g, with rational parts folded.
+        let pool = &mut self.derivation.pool;
+        let (p, r, g) = (
+            pool.sym(Sym::Value(id)),
+            pool.sym(Sym::Value(rate)),
+            pool.sym(Sym::Grad(id)),
+        );
+        let step = pool.mul2(r, g);
+        let expression = pool.sub(p, step);
+        Some(UpdateStep {
+            symbol: Text {
+                plain: format!("{}_new", name.name),
+                latex: format!("{}^{{\\mathrm{{new}}}}", name.latex),
+            },
+            formula,
+            substituted,
+            value: self.value(real, |_| Some(expression)),
+        })
+    }
+
+    /// `dL/dh21*dh21/da11 + ...`
+    fn partials(&self, id: SymbolId, terms: &[crate::symbolic::backprop::ChainTerm]) -> Text {
+        let loss = self.network.symbol(self.network.loss);
+        let of = self.network.symbol(id);
+        if terms.len() == 1 && terms[0].child == self.network.loss {
+            // ∂L/∂y_pred is its own chain rule: nothing to expand.
+            return Text::default();
+        }
+        let mut plain = Vec::new();
+        let mut latex = Vec::new();
+        for term in terms {
+            let child = self.network.symbol(term.child);
+            let upstream = self.grad_text(term.child);
+            if term.child == self.network.loss {
+                plain.push(format!("d{}/d{}", loss.name, of.name));
+                latex.push(format!(
+                    "\\frac{{\\partial {}}}{{\\partial {}}}",
+                    loss.latex, of.latex
+                ));
+            } else {
+                plain.push(format!("{}*d{}/d{}", upstream.plain, child.name, of.name));
+                latex.push(format!(
+                    "{} \\frac{{\\partial {}}}{{\\partial {}}}",
+                    upstream.latex, child.latex, of.latex
+                ));
+            }
+        }
+        Text {
+            plain: plain.join(" + "),
+            latex: latex.join(" + "),
+        }
+    }
+
+    /// `dL/dw1` and `\frac{\partial L}{\partial w_{1}}`.
+    fn grad_text(&self, id: SymbolId) -> Text {
+        grad_text(self.network, id)
+    }
+
+    fn print(
+        &self,
+        id: ExprId,
+        notation: Notation,
+        closed_form: bool,
+        atom: &dyn Fn(Sym) -> Atom,
+    ) -> String {
+        self.print_prec(id, notation, closed_form, atom).0
+    }
+
+    fn print_prec(
+        &self,
+        id: ExprId,
+        notation: Notation,
+        closed_form: bool,
+        atom: &dyn Fn(Sym) -> Atom,
+    ) -> (String, Prec) {
+        let rank = |sym: Sym| match sym {
+            Sym::Value(s) | Sym::Grad(s) => self.rank[s.index()],
+        };
+        Printer {
+            pool: &self.derivation.pool,
+            notation,
+            atom,
+            rank: &rank,
+            closed_form,
+        }
+        .print_with_prec(id)
+    }
+
+    /// An expression in names.
+    fn names(&self, id: ExprId) -> Text {
+        let network = self.network;
+        Text {
+            plain: self.print(id, Notation::Plain, false, &|sym| {
+                Atom::Name(name_text(network, sym).plain)
+            }),
+            latex: self.print(id, Notation::Latex, false, &|sym| {
+                Atom::Name(name_text(network, sym).latex)
+            }),
+        }
+    }
+
+    /// An expression with this run's rounded numbers in place of its symbols.
+    fn numbers(&self, id: ExprId) -> Text {
+        let atom = |notation: Notation| {
+            move |sym: Sym| {
+                let real = match sym {
+                    Sym::Value(s) => self.values.value(s),
+                    Sym::Grad(s) => self.values.gradient(s),
+                };
+                match (sym, real) {
+                    (Sym::Value(s), Some(_)) => Atom::Number(self.number_of(s, notation)),
+                    (_, Some(real)) => {
+                        Atom::Number(number::format(&round(real, self.rounding), notation))
+                    }
+                    (_, None) => Atom::Name(name_text(self.network, sym).plain),
+                }
+            }
+        };
+        Text {
+            plain: self.print(id, Notation::Plain, false, &atom(Notation::Plain)),
+            latex: self.print(id, Notation::Latex, false, &atom(Notation::Latex)),
+        }
+    }
+
+    /// The rounded value and the exact form. `definition` gives the expression whose closed form
+    /// is printed when the value is not rational.
+    fn value(&mut self, real: &Real, definition: impl FnOnce(&Self) -> Option<ExprId>) -> Value {
+        let decimal = round(real, self.rounding);
+        let exact = match &real.exact {
+            Some(q) => rational_text(q),
+            None => match definition(self) {
+                Some(expr) => self.closed_form(expr),
+                None => Text {
+                    plain: "irrational".to_string(),
+                    latex: "\\text{irrational}".to_string(),
+                },
+            },
+        };
+        Value {
+            value: number::format(&decimal, Notation::Plain),
+            value_latex: number::format(&decimal, Notation::Latex),
+            exact,
+            rational: real.exact.is_some(),
+        }
+    }
+
+    /// The expression with every rational-valued symbol replaced by its fraction, the others
+    /// kept by name, σ and softplus written in exponentials.
+    fn closed_form(&mut self, expr: ExprId) -> Text {
+        let values = self.values;
+        let pool = &mut self.derivation.pool;
+        let mut constants: FxHashMap<Sym, ExprId> = FxHashMap::default();
+        for sym in pool.symbols(expr) {
+            let real = match sym {
+                Sym::Value(s) => values.value(s),
+                Sym::Grad(s) => values.gradient(s),
+            };
+            if let Some(q) = real.and_then(|r| r.exact.clone()) {
+                constants.insert(sym, pool.constant(q));
+            }
+        }
+        let replaced = pool.substitute(
+            expr,
+            &mut |sym| constants.get(&sym).copied(),
+            &mut FxHashMap::default(),
+        );
+        let network = self.network;
+        Text {
+            plain: self.print(replaced, Notation::Plain, true, &|sym| {
+                Atom::Name(name_text(network, sym).plain)
+            }),
+            latex: self.print(replaced, Notation::Latex, true, &|sym| {
+                Atom::Name(name_text(network, sym).latex)
+            }),
+        }
+    }
+}
+
+/// The gradient symbol of a quantity.
+pub fn grad_text(network: &Network, id: SymbolId) -> Text {
+    let loss = network.symbol(network.loss);
+    let of = network.symbol(id);
+    Text {
+        plain: format!("d{}/d{}", loss.name, of.name),
+        latex: format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            loss.latex, of.latex
+        ),
+    }
+}
+
+/// A symbol's name in both notations.
+pub fn name_text(network: &Network, sym: Sym) -> Text {
+    match sym {
+        Sym::Value(id) => Text {
+            plain: network.name(id).to_string(),
+            latex: network.symbol(id).latex.clone(),
+        },
+        Sym::Grad(id) => grad_text(network, id),
+    }
+}
+
+/// A fraction in both notations.
+pub fn rational_text(q: &BigRational) -> Text {
+    Text {
+        plain: crate::symbolic::print::plain_rational(q),
+        latex: crate::symbolic::print::latex_rational(q),
+    }
+}
+
+/// `4 significant figures`, `3 decimals`.
+pub fn describe_precision(precision: Precision) -> String {
+    match precision {
+        Precision::Significant(1) => "1 significant figure".to_string(),
+        Precision::Significant(n) => format!("{n} significant figures"),
+        Precision::Decimals(1) => "1 decimal".to_string(),
+        Precision::Decimals(n) => format!("{n} decimals"),
+    }
+}
+
+/// The backward order the slides teach: nodes from the loss back, each declared quantity right
+/// after the last node whose gradient it needs.
+pub fn backward_order(network: &Network, derivation: &Derivation) -> Vec<SymbolId> {
+    let mut remaining: FxHashMap<SymbolId, usize> = FxHashMap::default();
+    for id in network.ids().filter(|&id| !network.symbol(id).is_node()) {
+        if let Some(gradient) = derivation.gradient(id) {
+            remaining.insert(id, gradient.terms.len());
+        }
+    }
+    let mut users_of: FxHashMap<SymbolId, Vec<SymbolId>> = FxHashMap::default();
+    for (&id, _) in remaining.iter() {
+        for term in &derivation.gradient(id).expect("listed above").terms {
+            users_of.entry(term.child).or_default().push(id);
+        }
+    }
+    let mut order = Vec::new();
+    for equation in network.equations.iter().rev() {
+        let node = equation.node;
+        if derivation.gradient(node).is_none() {
+            continue;
+        }
+        // ∂L/∂L = 1 is not a step worth printing.
+        if node != network.loss {
+            order.push(node);
+        }
+        let mut ready: Vec<SymbolId> = Vec::new();
+        for &declared in users_of.get(&node).map_or(&[][..], Vec::as_slice) {
+            let left = remaining.get_mut(&declared).expect("listed above");
+            *left -= 1;
+            if *left == 0 {
+                ready.push(declared);
+            }
+        }
+        ready.sort();
+        ready.dedup();
+        order.extend(ready);
+    }
+    order
+}
