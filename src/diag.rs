@@ -50,6 +50,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// What to do about it.
     pub hints: Vec<String>,
+    /// Other places that matter, rendered as `note: TEXT at file:line:col`.
+    pub notes: Vec<(Span, String)>,
 }
 
 /// A result whose error is a list of diagnostics.
@@ -64,6 +66,7 @@ impl Diagnostic {
             message: message.into(),
             label: None,
             hints: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -84,6 +87,12 @@ impl Diagnostic {
     /// Adds a hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hints.push(hint.into());
+        self
+    }
+
+    /// Adds a note pointing at another place, e.g. an earlier definition.
+    pub fn with_note_at(mut self, span: Span, note: impl Into<String>) -> Diagnostic {
+        self.notes.push((span, note.into()));
         self
     }
 
@@ -151,6 +160,10 @@ impl Source {
             None => {
                 let _ = writeln!(out, "  --> {}", self.name);
             }
+        }
+        for (span, note) in &diagnostic.notes {
+            let (line, col) = self.line_col(span.start);
+            let _ = writeln!(out, "  = note: {note} at {}:{line}:{col}", self.name);
         }
         for hint in &diagnostic.hints {
             let _ = writeln!(out, "  = hint: {hint}");

@@ -1,0 +1,101 @@
+//! `bpsheet derive` on the bundled examples: one golden file per output format.
+
+use crate::support::{bpsheet, golden};
+
+fn derive_golden(spec: &str, format: &str, extension: &str) {
+    let run = bpsheet(&["derive", &format!("worksheets/{spec}.bp"), "--format", format]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    golden(format!("tests/golden/derive/{spec}.{extension}"), &run.stdout);
+}
+
+#[test]
+fn slides_text() {
+    derive_golden("slides", "text", "txt");
+}
+
+#[test]
+fn slides_json() {
+    derive_golden("slides", "json", "json");
+}
+
+#[test]
+fn slides_markdown() {
+    derive_golden("slides", "markdown", "md");
+}
+
+#[test]
+fn slides_latex() {
+    derive_golden("slides", "latex", "tex");
+}
+
+#[test]
+fn mlp_text() {
+    derive_golden("mlp", "text", "txt");
+}
+
+#[test]
+fn mlp_json() {
+    derive_golden("mlp", "json", "json");
+}
+
+#[test]
+fn mlp_markdown() {
+    derive_golden("mlp", "markdown", "md");
+}
+
+#[test]
+fn mlp_latex() {
+    derive_golden("mlp", "latex", "tex");
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let run = bpsheet(&["derive", "worksheets/slides.bp", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    for key in ["forward", "gradients", "updates", "loss"] {
+        assert!(report[key].is_object(), "missing `{key}`");
+    }
+    // 15 significant digits by default: a11 = sigmoid(-0.124).
+    assert_eq!(report["forward"]["a11"]["value"], "0.469039322490940");
+    assert_eq!(report["forward"]["h11"]["exact"]["plain"], "-31/250");
+    assert!(report["gradients"]["w1"]["chain"]["plain"].is_string());
+    assert!(report["gradients"]["w1"]["expanded"]["plain"].is_string());
+    assert!(report["updates"]["w5"]["value"].is_string());
+    assert!(report["loss"]["L"]["after"]["value"].is_string());
+}
+
+#[test]
+fn seeds_change_drawn_values_and_nothing_else() {
+    let a = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "1"]);
+    let b = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "2"]);
+    let again = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "1"]);
+    assert_eq!(a.stdout, again.stdout, "same seed, same output");
+    assert_ne!(a.stdout, b.stdout, "another seed draws other weights");
+    let a: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
+    assert_eq!(a["given"]["x1"], b["given"]["x1"], "literal inputs do not change");
+}
+
+#[test]
+fn help_shows_examples() {
+    let run = bpsheet(&["derive", "--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Examples:"));
+    assert!(run.stdout.contains("--rounded-intermediates"));
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let run = bpsheet(&["derive"]);
+    assert_eq!(run.code, 2);
+    let run = bpsheet(&["derive", "worksheets/slides.bp", "--sig", "3", "--decimals", "2"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot be used with"));
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let run = bpsheet(&["derive", "no/such/file.bp"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("error: cannot read `no/such/file.bp`"), "{}", run.stderr);
+}
