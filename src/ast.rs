@@ -33,6 +33,8 @@ pub struct Number {
 }
 
 /// Where a value comes from: a literal, or a range a seed draws from.
+// A spec holds a handful of these, so the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueSpec {
     /// `0.16`, `-1/3`

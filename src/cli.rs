@@ -12,6 +12,7 @@ use crate::eval::decimal::{Precision, RoundingMode};
 use crate::eval::numeric::Rounding;
 use crate::pipeline::{self, Loaded};
 use crate::render::templates::{Format, Templates};
+use crate::worksheet;
 
 /// Generate backpropagation worksheets and answer keys, and check hand derivations, from one
 /// network spec.
@@ -37,9 +38,67 @@ enum Command {
   bpsheet derive worksheets/slides.bp --format latex > slides.tex
   bpsheet derive worksheets/mlp.bp --format json --seed 3")]
     Derive(DeriveArgs),
+    /// Write student worksheets and answer keys, in randomized variants, as LaTeX (optionally
+    /// built into PDF), Markdown (with an SVG of the network) or a Moodle XML quiz.
+    #[command(after_help = "Examples:
+  bpsheet worksheet worksheets/slides.bp --key -o out/
+  bpsheet worksheet worksheets/mlp.bp --variants 5 --seed 42 --key --pdf -o exam/
+  bpsheet worksheet worksheets/mlp.bp --format markdown --ask backward,update --decimals 3 -o md/
+  bpsheet worksheet worksheets/mlp.bp --format moodle --variants 20 -o moodle/
+  bpsheet worksheet worksheets/slides.bp --dump-context")]
+    Worksheet(WorksheetArgs),
     /// Check a spec (syntax, names, cycles, values) without computing anything.
     #[command(after_help = "Example:\n  bpsheet check-spec worksheets/slides.bp")]
     CheckSpec(CheckSpecArgs),
+}
+
+#[derive(Args, Debug)]
+struct WorksheetArgs {
+    /// The network spec (.bp file).
+    spec: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "latex")]
+    format: SheetFormat,
+    /// Also write an answer key for each variant and one combined key.
+    #[arg(long)]
+    key: bool,
+    /// How many distinct variants to draw from the spec's ranges (labelled A, B, C, ...).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    variants: u32,
+    /// The base seed (overrides the spec's `seed`); each variant records its own.
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    numbers: NumberArgs,
+    /// What to ask, overriding the spec's `questions`: forward, backward, update, loss_after, a
+    /// name (its gradient) or NAME.value, comma separated.
+    #[arg(long, value_name = "LIST")]
+    ask: Option<String>,
+    /// Points per question where the spec's `questions` block gives none.
+    #[arg(long, default_value = "1", value_name = "N")]
+    points: String,
+    /// A directory whose templates replace the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Where to write the files.
+    #[arg(short = 'o', long = "output", value_name = "DIR", default_value = ".")]
+    output: PathBuf,
+    /// Also build PDFs from the LaTeX files with pdflatex (never with shell escape).
+    #[arg(long)]
+    pdf: bool,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    force: bool,
+    /// Print the template context of the first variant's key as JSON, and write nothing.
+    #[arg(long)]
+    dump_context: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum SheetFormat {
+    Latex,
+    Markdown,
+    Moodle,
 }
 
 /// How printed numbers are rounded.
@@ -158,6 +217,7 @@ pub fn run(
     };
     let result = match cli.command {
         Command::Derive(args) => derive(&args, out, err),
+        Command::Worksheet(args) => worksheet(&args, out, err),
         Command::CheckSpec(args) => check_spec(&args, out, err),
     };
     match result {
@@ -208,6 +268,54 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         DeriveFormat::Latex => Templates::builtin().render(Format::Latex, "derive", &report)?,
     };
     write_out(out, &text)
+}
+
+fn worksheet(args: &WorksheetArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Exit> {
+    let loaded = pipeline::load(&args.spec, args.seed)?;
+    print_warnings(&loaded, err);
+    if args.pdf && args.format != SheetFormat::Latex {
+        return Err(Exit::User(
+            "error: `--pdf` works with `--format latex` only\n".into(),
+        ));
+    }
+    let points = crate::render::number::parse_points(&args.points).ok_or_else(|| {
+        Exit::User(format!(
+            "error: `--points {}` is not a non-negative number\n",
+            args.points
+        ))
+    })?;
+    let options = worksheet::Options {
+        format: match args.format {
+            SheetFormat::Latex => Format::Latex,
+            SheetFormat::Markdown => Format::Markdown,
+            SheetFormat::Moodle => Format::Moodle,
+        },
+        key: args.key,
+        variants: args.variants as usize,
+        rounding: args.numbers.rounding(4),
+        calculator: args.numbers.rounded_intermediates,
+        templates: args.templates.clone(),
+        out_dir: args.output.clone(),
+        force: args.force,
+        ask: args.ask.clone(),
+        points,
+    };
+    let generated = worksheet::generate(&loaded, &args.spec, &options)?;
+    if args.dump_context {
+        return write_out(out, &worksheet::dump_context(&generated));
+    }
+    worksheet::write(&generated, options.force)?;
+    let mut written: Vec<String> = generated
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    if args.pdf {
+        let pdfs = worksheet::build_pdfs(&generated.files)?;
+        written.extend(pdfs.iter().map(|p| p.display().to_string()));
+    }
+    let _ = err.write_all(generated.summary.as_bytes());
+    write_out(out, &(written.join("\n") + "\n"))
 }
 
 fn check_spec(args: &CheckSpecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Exit> {

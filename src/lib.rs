@@ -10,9 +10,11 @@ pub mod diag;
 pub mod eval;
 pub mod func;
 pub mod graph;
+pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod symbolic;
+pub mod worksheet;
 
 pub use cli::run;

@@ -155,7 +155,7 @@ pub fn report(
             numeric::MAX_PREC
         ));
     }
-    warnings.extend(crate::eval::conventions::relu_at_zero(
+    warnings.extend(crate::eval::activations::relu_at_zero(
         &loaded.network,
         &derivation,
         &decided.values,

@@ -289,11 +289,11 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
     match prec {
         Precision::Decimals(n) => {
             let n = i64::from(n);
-            if est + 2 <= -n - 1 {
+            if est + 2 < -n {
                 // |x| < 10^(est+2) ≤ 10^(-n-1): below half a unit in the last place.
                 return Some(Decimal::zero(prec));
             }
-            if (est + 2).saturating_add(n) as u64 > MAX_DIGITS {
+            if (est + 2).saturating_add(n) > MAX_DIGITS as i64 {
                 return None;
             }
             let (r, scale) = round_exact(m, &one, e2, prec, mode);
@@ -633,10 +633,10 @@ mod tests {
             rounded = if t.to_integer().is_even() { t } else { rounded };
         }
         let digits = rounded.to_integer();
-        if let Significant(n) = p {
-            if digits.abs() == BigInt::from(10).pow(n) {
-                return (digits / 10, scale - 1);
-            }
+        if let Significant(n) = p
+            && digits.abs() == BigInt::from(10).pow(n)
+        {
+            return (digits / 10, scale - 1);
         }
         (digits, scale)
     }

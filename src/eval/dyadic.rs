@@ -270,6 +270,24 @@ impl Dyadic {
         (lo, hi)
     }
 
+    /// Compares with a rational exactly, by integer cross-multiplication (no gcd work, so it
+    /// stays cheap for bounds with huge exponents).
+    pub fn cmp_rational(&self, q: &BigRational) -> Ordering {
+        // BigRational keeps den > 0; compare mant·2^exp·den with num.
+        let (num, den) = (q.numer(), q.denom());
+        let mut l = &self.mant * den;
+        let mut r = num.clone();
+        if den.is_negative() {
+            (l, r) = (-l, -r);
+        }
+        if self.exp >= 0 {
+            l <<= self.exp as u64;
+        } else {
+            r <<= self.exp.unsigned_abs();
+        }
+        l.cmp(&r)
+    }
+
     /// Compares magnitudes `|self|` and `|other|`.
     pub fn cmp_abs(&self, other: &Dyadic) -> Ordering {
         match (self.floor_log2(), other.floor_log2()) {
@@ -551,6 +569,10 @@ mod tests {
         assert_eq!(d(1, -7).floor_log2(), Some(-7));
         assert_eq!(a.to_rational(), q(3, 4));
         assert_eq!(d(-5, 3).to_rational(), q(-40, 1));
+        assert_eq!(a.cmp_rational(&q(3, 4)), Ordering::Equal);
+        assert_eq!(a.cmp_rational(&q(-3, 4)), Ordering::Greater);
+        assert_eq!(d(-5, 3).cmp_rational(&q(-121, 3)), Ordering::Greater);
+        assert_eq!(d(1, -2000).cmp_rational(&q(1, 3)), Ordering::Less);
     }
 
     #[test]

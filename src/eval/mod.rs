@@ -1,8 +1,8 @@
 //! Evaluation: exact rationals where values are rational, rigorous enclosures everywhere, and
 //! correctly rounded decimal digits.
 
+pub mod activations;
 pub mod calculator;
-pub mod conventions;
 pub mod decimal;
 pub mod dyadic;
 pub mod interval;

@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::collect::{Collected, LossStatement, first, undefined};
-use super::sample::{self, DEFAULT_SEED, Rng};
+use super::collect::{Collected, LossStatement, undefined};
+use super::sample::DEFAULT_SEED;
 use super::{Body, BuildOptions, Equation, Network, SymbolId, SymbolKind, loss};
 use crate::ast::{DeclKind, Expr, Ident, LossBody};
 use crate::diag::{DiagResult, Diagnostic, Span};
@@ -50,7 +50,7 @@ pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagRes
     ));
 
     let seed = options.seed.or(collected.seed).unwrap_or(DEFAULT_SEED);
-    draw_values(&mut collected, seed)?;
+    super::draw_values(&mut collected.symbols, seed)?;
 
     let outputs = if collected.mlp_outputs.is_empty() {
         loss_outputs(&dependencies, loss_statement.node, &collected)
@@ -345,15 +345,4 @@ fn unreachable_warnings(
             _ => None,
         })
         .collect()
-}
-
-/// Draws every declared value: literals as written, ranges from the seed's stream for the name.
-fn draw_values(collected: &mut Collected, seed: u64) -> DiagResult<()> {
-    for symbol in &mut collected.symbols {
-        if let Some(spec) = &symbol.value_spec {
-            let mut rng = Rng::for_name(seed, &symbol.name);
-            symbol.value = Some(sample::draw(spec, &mut rng).map_err(|d| vec![first(d)])?);
-        }
-    }
-    Ok(())
 }

@@ -40,12 +40,15 @@ impl Collected {
     pub fn declare(&mut self, symbol: Symbol) -> Result<SymbolId, Diagnostic> {
         if let Some(&existing) = self.by_name.get(&symbol.name) {
             let previous = &self.symbols[existing.index()];
-            let diagnostic = Diagnostic::error(symbol.span, format!("`{}` is defined twice", symbol.name))
-                .with_hint("each name is declared or defined exactly once; rename one of them");
+            let diagnostic =
+                Diagnostic::error(symbol.span, format!("`{}` is defined twice", symbol.name))
+                    .with_hint("each name is declared or defined exactly once; rename one of them");
             return Err(if previous.generated {
                 diagnostic.with_label("the `mlp` line generates this name")
             } else {
-                diagnostic.with_label("defined again here").with_note_at(previous.span, "first defined")
+                diagnostic
+                    .with_label("defined again here")
+                    .with_note_at(previous.span, "first defined")
             });
         }
         let id = SymbolId(self.symbols.len() as u32);

@@ -160,7 +160,7 @@ pub(super) fn expand(
 
 fn width(number: &Number) -> DiagResult<usize> {
     match number.value.to_integer().to_usize() {
-        Some(n) if number.value.is_integer() && n >= 1 && n <= MAX_EDGES => Ok(n),
+        Some(n) if number.value.is_integer() && (1..=MAX_EDGES).contains(&n) => Ok(n),
         _ => Err(vec![Diagnostic::error(
             number.span,
             format!(

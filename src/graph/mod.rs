@@ -203,6 +203,28 @@ pub struct BuildOptions {
 /// Most weights a network may have; a larger spec is refused rather than left to exhaust memory.
 pub const MAX_EDGES: usize = 2_000_000;
 
+/// Draws every ranged value again under another seed (the structure is unchanged, so one
+/// derivation serves every variant).
+pub fn redraw(network: &mut Network, seed: u64) -> DiagResult<()> {
+    draw_values(&mut network.symbols, seed)?;
+    network.seed = seed;
+    Ok(())
+}
+
+/// Gives every symbol with a value form its value: literals as written, ranges drawn from the
+/// seed's stream for the symbol's name.
+fn draw_values(symbols: &mut [Symbol], seed: u64) -> DiagResult<()> {
+    for symbol in symbols {
+        if let Some(spec) = &symbol.value_spec {
+            symbol.value = Some(sample::draw(
+                spec,
+                &mut sample::Rng::for_name(seed, &symbol.name),
+            )?);
+        }
+    }
+    Ok(())
+}
+
 /// Resolves a parsed spec into a network. Errors stop the build; warnings are kept in
 /// `Network::warnings`.
 pub fn build(spec: &ast::Spec, options: BuildOptions) -> DiagResult<Network> {

@@ -20,6 +20,27 @@ pub fn format(decimal: &Decimal, notation: Notation) -> String {
     }
 }
 
+/// Reads a number of points: a non-negative decimal or fraction (`2`, `0.5`, `1/3`).
+pub fn parse_points(text: &str) -> Option<BigRational> {
+    let value = match text.split_once('/') {
+        Some((n, d)) => BigRational::new(
+            n.trim().parse().ok()?,
+            d.trim().parse().ok().filter(|d: &BigInt| !d.is_zero())?,
+        ),
+        None => Decimal::parse(text)?.to_rational(),
+    };
+    (!value.is_negative()).then_some(value)
+}
+
+/// Half a unit in the last place of a rounded value (5e-5 for 0.5057), as plain text.
+pub fn half_unit(decimal: &Decimal) -> String {
+    let scale = decimal.scale();
+    let ten = BigRational::from_integer(BigInt::from(10));
+    let half = BigRational::new(BigInt::from(5), BigInt::from(10))
+        * ten.pow(i32::try_from(-scale).unwrap_or(i32::MIN / 2));
+    exact_decimal(&half).unwrap_or_else(|| format!("5e{}", -scale - 1))
+}
+
 /// The exact decimal expansion of a rational whose expansion terminates within 40 digits after
 /// the point (3/10 is `0.3`, -3/25 is `-0.12`); `None` for 1/3.
 pub fn exact_decimal(value: &BigRational) -> Option<String> {

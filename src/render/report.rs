@@ -40,6 +40,8 @@ pub struct Value {
     pub exact: Text,
     /// Whether the exact value is a rational number.
     pub rational: bool,
+    /// Half a unit in the last printed place (the tolerance a numerical question accepts).
+    pub tolerance: String,
 }
 
 /// A given (declared) quantity.
@@ -680,6 +682,7 @@ impl<'a> ReportBuilder<'a> {
             value_latex: number::format(&decimal, Notation::Latex),
             exact,
             rational: real.exact.is_some(),
+            tolerance: number::half_unit(&decimal),
         }
     }
 

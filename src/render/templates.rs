@@ -54,6 +54,34 @@ const BUILTIN: &[(&str, &str)] = &[
     ("derive.txt", include_str!("../../templates/derive.txt")),
     ("derive.md", include_str!("../../templates/derive.md")),
     ("derive.tex", include_str!("../../templates/derive.tex")),
+    (
+        "worksheet.tex",
+        include_str!("../../templates/worksheet.tex"),
+    ),
+    ("key-all.tex", include_str!("../../templates/key-all.tex")),
+    (
+        "sheet-preamble.tex",
+        include_str!("../../templates/sheet-preamble.tex"),
+    ),
+    (
+        "sheet-given.tex",
+        include_str!("../../templates/sheet-given.tex"),
+    ),
+    (
+        "sheet-answer.tex",
+        include_str!("../../templates/sheet-answer.tex"),
+    ),
+    ("worksheet.md", include_str!("../../templates/worksheet.md")),
+    ("key-all.md", include_str!("../../templates/key-all.md")),
+    (
+        "sheet-given.md",
+        include_str!("../../templates/sheet-given.md"),
+    ),
+    (
+        "sheet-answer.md",
+        include_str!("../../templates/sheet-answer.md"),
+    ),
+    ("moodle.xml", include_str!("../../templates/moodle.xml")),
 ];
 
 /// One tera instance per format (the escape function is per instance).
@@ -89,18 +117,22 @@ impl Templates {
             })
             .expect("valid delimiters");
             let suffix = format!(".{}", format.extension());
+            // Added together, so that templates can include each other in any order.
+            let mut sources = Vec::new();
             for (name, builtin) in BUILTIN.iter().filter(|(name, _)| name.ends_with(&suffix)) {
                 let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                     Some(path) => crate::pipeline::read_text(&path)?,
                     None => builtin.to_string(),
                 };
-                tera.add_raw_template(name, &text).map_err(|e| {
-                    Exit::User(format!(
-                        "error: template `{name}` does not parse: {}\n",
-                        error_chain(&e)
-                    ))
-                })?;
+                sources.push((*name, text));
             }
+            tera.add_raw_templates(sources).map_err(|e| {
+                Exit::User(format!(
+                    "error: a {} template does not parse: {}\n",
+                    format.extension(),
+                    error_chain(&e)
+                ))
+            })?;
             match format.escape() {
                 Some(escape) => {
                     tera.set_escape_fn(escape);

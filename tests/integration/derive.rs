@@ -3,9 +3,17 @@
 use crate::support::{bpsheet, golden};
 
 fn derive_golden(spec: &str, format: &str, extension: &str) {
-    let run = bpsheet(&["derive", &format!("worksheets/{spec}.bp"), "--format", format]);
+    let run = bpsheet(&[
+        "derive",
+        &format!("worksheets/{spec}.bp"),
+        "--format",
+        format,
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    golden(format!("tests/golden/derive/{spec}.{extension}"), &run.stdout);
+    golden(
+        format!("tests/golden/derive/{spec}.{extension}"),
+        &run.stdout,
+    );
 }
 
 #[test]
@@ -66,14 +74,38 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn seeds_change_drawn_values_and_nothing_else() {
-    let a = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "1"]);
-    let b = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "2"]);
-    let again = bpsheet(&["derive", "worksheets/mlp.bp", "--format", "json", "--seed", "1"]);
+    let a = bpsheet(&[
+        "derive",
+        "worksheets/mlp.bp",
+        "--format",
+        "json",
+        "--seed",
+        "1",
+    ]);
+    let b = bpsheet(&[
+        "derive",
+        "worksheets/mlp.bp",
+        "--format",
+        "json",
+        "--seed",
+        "2",
+    ]);
+    let again = bpsheet(&[
+        "derive",
+        "worksheets/mlp.bp",
+        "--format",
+        "json",
+        "--seed",
+        "1",
+    ]);
     assert_eq!(a.stdout, again.stdout, "same seed, same output");
     assert_ne!(a.stdout, b.stdout, "another seed draws other weights");
     let a: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
     let b: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
-    assert_eq!(a["given"]["x1"], b["given"]["x1"], "literal inputs do not change");
+    assert_eq!(
+        a["given"]["x1"], b["given"]["x1"],
+        "literal inputs do not change"
+    );
 }
 
 #[test]
@@ -88,7 +120,14 @@ fn help_shows_examples() {
 fn usage_errors_exit_with_two() {
     let run = bpsheet(&["derive"]);
     assert_eq!(run.code, 2);
-    let run = bpsheet(&["derive", "worksheets/slides.bp", "--sig", "3", "--decimals", "2"]);
+    let run = bpsheet(&[
+        "derive",
+        "worksheets/slides.bp",
+        "--sig",
+        "3",
+        "--decimals",
+        "2",
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("cannot be used with"));
 }
@@ -97,5 +136,10 @@ fn usage_errors_exit_with_two() {
 fn missing_file_is_a_clear_error() {
     let run = bpsheet(&["derive", "no/such/file.bp"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("error: cannot read `no/such/file.bp`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: cannot read `no/such/file.bp`"),
+        "{}",
+        run.stderr
+    );
 }

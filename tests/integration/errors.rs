@@ -11,10 +11,17 @@ fn check_dir(dir: &str, expected_code: i32) {
         let path = relative(&spec);
         let run = bpsheet(&["derive", &path]);
         assert_eq!(run.code, expected_code, "{path}: {}", run.stderr);
-        assert!(!run.stderr.contains("panicked"), "{path} panicked: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{path} panicked: {}",
+            run.stderr
+        );
         if expected_code == 2 {
             assert!(run.stderr.starts_with("error: "), "{path}: {}", run.stderr);
-            assert!(run.stdout.is_empty(), "{path} printed a report despite the error");
+            assert!(
+                run.stdout.is_empty(),
+                "{path} printed a report despite the error"
+            );
         }
         golden(spec.with_extension("stderr"), &run.stderr);
     }

@@ -26,7 +26,10 @@ pub fn bpsheet(args: &[&str]) -> Run {
     Run {
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        code: output.status.code().expect("the binary exits normally, not by a signal"),
+        code: output
+            .status
+            .code()
+            .expect("the binary exits normally, not by a signal"),
     }
 }
 
@@ -38,8 +41,12 @@ pub fn golden(path: impl AsRef<Path>, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("missing golden file {} ({e}); run with UPDATE_GOLDEN=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "missing golden file {} ({e}); run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
     if expected != actual {
         let first = expected
             .lines()
@@ -69,5 +76,8 @@ pub fn files(dir: &str, extension: &str) -> Vec<PathBuf> {
 
 /// A path relative to the repository root, with forward slashes.
 pub fn relative(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
 }
