@@ -255,6 +255,11 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let json = args.format == DeriveFormat::Json;
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
     let report = pipeline::report(&loaded, rounding, args.numbers.rounded_intermediates)?;
+    // Notes found while evaluating (the spec's own warnings were printed above).
+    let n_spec_warnings = loaded.network.warnings.len();
+    for note in report.warnings.iter().skip(n_spec_warnings) {
+        let _ = writeln!(err, "note: {note}");
+    }
     let text = match args.format {
         DeriveFormat::Json => {
             let mut text = serde_json::to_string_pretty(&report).expect("a report serializes");

@@ -18,3 +18,4 @@ pub mod symbolic;
 pub mod worksheet;
 
 pub use cli::run;
+pub mod check;

@@ -89,7 +89,7 @@ impl Display<'_> {
                 let base = self.paren(text, level, Level::Atom);
                 let exponent = &exponent.text;
                 if self.latex {
-                    (format!("{base}^{{{exponent}}}"), Level::Power)
+                    (format!("{{{base}}}^{{{exponent}}}"), Level::Power)
                 } else if exponent.starts_with('-') {
                     (format!("{base}^({exponent})"), Level::Power)
                 } else {

@@ -40,6 +40,9 @@ pub struct Value {
     pub exact: Text,
     /// Whether the exact value is a rational number.
     pub rational: bool,
+    /// Whether the exact form is in numbers only (a fraction, or a closed form such as
+    /// 1/(1 + e^{31/250})) rather than in terms of other irrational quantities.
+    pub closed: bool,
     /// Half a unit in the last printed place (the tolerance a numerical question accepts).
     pub tolerance: String,
 }
@@ -551,7 +554,7 @@ impl<'a> ReportBuilder<'a> {
         Some(UpdateStep {
             symbol: Text {
                 plain: format!("{}_new", name.name),
-                latex: format!("{}^{{\\mathrm{{new}}}}", name.latex),
+                latex: format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
             },
             formula,
             substituted,
@@ -667,14 +670,17 @@ impl<'a> ReportBuilder<'a> {
     /// is printed when the value is not rational.
     fn value(&mut self, real: &Real, definition: impl FnOnce(&Self) -> Option<ExprId>) -> Value {
         let decimal = round(real, self.rounding);
-        let exact = match &real.exact {
-            Some(q) => rational_text(q),
+        let (exact, closed) = match &real.exact {
+            Some(q) => (rational_text(q), true),
             None => match definition(self) {
                 Some(expr) => self.closed_form(expr),
-                None => Text {
-                    plain: "irrational".to_string(),
-                    latex: "\\text{irrational}".to_string(),
-                },
+                None => (
+                    Text {
+                        plain: "irrational".to_string(),
+                        latex: "\\text{irrational}".to_string(),
+                    },
+                    false,
+                ),
             },
         };
         Value {
@@ -682,13 +688,14 @@ impl<'a> ReportBuilder<'a> {
             value_latex: number::format(&decimal, Notation::Latex),
             exact,
             rational: real.exact.is_some(),
+            closed,
             tolerance: number::half_unit(&decimal),
         }
     }
 
     /// The expression with every rational-valued symbol replaced by its fraction, the others
     /// kept by name, σ and softplus written in exponentials.
-    fn closed_form(&mut self, expr: ExprId) -> Text {
+    fn closed_form(&mut self, expr: ExprId) -> (Text, bool) {
         let values = self.values;
         let pool = &mut self.derivation.pool;
         let mut constants: FxHashMap<Sym, ExprId> = FxHashMap::default();
@@ -706,15 +713,17 @@ impl<'a> ReportBuilder<'a> {
             &mut |sym| constants.get(&sym).copied(),
             &mut FxHashMap::default(),
         );
+        let closed = self.derivation.pool.symbols(replaced).is_empty();
         let network = self.network;
-        Text {
+        let text = Text {
             plain: self.print(replaced, Notation::Plain, true, &|sym| {
                 Atom::Name(name_text(network, sym).plain)
             }),
             latex: self.print(replaced, Notation::Latex, true, &|sym| {
                 Atom::Name(name_text(network, sym).latex)
             }),
-        }
+        };
+        (text, closed)
     }
 }
 

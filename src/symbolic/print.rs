@@ -366,7 +366,7 @@ impl Printer<'_> {
             base.text
         };
         if self.latex() {
-            format!("{base}^{{{exponent}}}")
+            format!("{{{base}}}^{{{exponent}}}")
         } else if exponent < 0 {
             format!("{base}^({exponent})")
         } else {

@@ -16,6 +16,7 @@ use crate::cli::Exit;
 use crate::eval::numeric::Rounding;
 use crate::output::{OutputFile, write_all};
 use crate::pipeline::{self, Loaded};
+use crate::render::diagram::Diagram;
 use crate::render::templates::{Format, Templates};
 use sheet::Sheet;
 use variants::{Plan, Variant};
@@ -117,7 +118,8 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
     };
     let (drawn, rejections) = variants::draw(&mut plan, options.variants)
         .map_err(|message| Exit::User(format!("error: {message}\n")))?;
-    let tikz = String::from("\\begin{tikzpicture}\\node{TODO};\\end{tikzpicture}");
+    let diagram = Diagram::new(&loaded.network, &mut derivation);
+    let tikz = diagram.tikz();
     let stem = spec_path
         .file_stem()
         .map_or("worksheet".into(), |s| s.to_string_lossy().into_owned());
@@ -173,7 +175,8 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
                     ));
                 }
             }
-            if options.key {
+            // With one variant the combined key would repeat that variant's key.
+            if options.key && sheets.len() > 1 {
                 let combined = CombinedContext {
                     sheets: &sheets,
                     tikz: &tikz,
@@ -185,10 +188,7 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
                 ));
             }
             if format == Format::Markdown {
-                files.push(OutputFile::text(
-                    path(svg_file.clone()),
-                    String::from("<svg/>"),
-                ));
+                files.push(OutputFile::text(path(svg_file.clone()), diagram.svg()));
             }
         }
     }

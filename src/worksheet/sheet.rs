@@ -46,6 +46,8 @@ pub struct Answer {
     pub exact_latex: String,
     /// Whether the exact value is rational.
     pub rational: bool,
+    /// Whether the exact form is in numbers only (else it names other quantities).
+    pub closed: bool,
     /// The correctly rounded value.
     pub value: String,
     /// The correctly rounded value in LaTeX.
@@ -291,7 +293,7 @@ fn question(report: &Report, asked: &Asked) -> Option<Question> {
             let after = loss.after.as_ref()?;
             (
                 format!("{}_new", asked.name),
-                format!("{}^{{\\mathrm{{new}}}}", loss.name_latex),
+                format!("{{{}}}^{{\\mathrm{{new}}}}", loss.name_latex),
                 Vec::new(),
                 after,
             )
@@ -306,6 +308,7 @@ fn question(report: &Report, asked: &Asked) -> Option<Question> {
             steps: distinct(steps),
             exact_latex: value.exact.latex.clone(),
             rational: value.rational,
+            closed: value.closed,
             calculator: calculator(&quantity, &value.value),
             value: value.value.clone(),
             value_latex: value.value_latex.clone(),

@@ -5,7 +5,7 @@
 //! base seed, so `--seed S --variants 1` regenerates the variant that recorded seed S. A
 //! candidate is rejected when an asked gradient rounds to 0 at the sheet's precision, a sigmoid
 //! or tanh is saturated (|argument| > 4), a ReLU is dead (argument ≤ 0; `allow dead_relu` keeps
-//! it), two questions whose formulas differ have the same printed answer, its values repeat an
+//! it), two gradients whose formulas differ have the same printed answer, its values repeat an
 //! accepted variant, or the network is undefined at its values (a division by zero, a log of 0).
 
 use std::collections::{BTreeMap, HashSet};
@@ -217,7 +217,19 @@ fn problems(
     None
 }
 
-/// Whether an asked gradient rounds to 0, or two questions with different formulas print the
+/// An expanded gradient that is just another gradient's name (∂L/∂b = ∂L/∂h for a bias) stands
+/// for that gradient's expansion: the two are the same formula.
+fn canonical_expanded(derivation: &Derivation, mut id: ExprId) -> ExprId {
+    while let Some(crate::symbolic::expr::Sym::Grad(child)) = derivation.pool.as_sym(id) {
+        match derivation.gradient(child) {
+            Some(gradient) if gradient.expanded != id => id = gradient.expanded,
+            _ => break,
+        }
+    }
+    id
+}
+
+/// Whether an asked gradient rounds to 0, or two gradients with different formulas print the
 /// same answer.
 fn answers_collide(plan: &Plan<'_>, report: &Report) -> Option<&'static str> {
     let mut answers: Vec<(ExprId, &str)> = Vec::new();
@@ -233,23 +245,20 @@ fn answers_collide(plan: &Plan<'_>, report: &Report) -> Option<&'static str> {
                 if crate::eval::decimal::Decimal::parse(printed).is_some_and(|d| d.is_zero()) {
                     return Some("gradient rounding to 0");
                 }
-                (gradient.expanded, printed.as_str())
-            }
-            Section::Forward => {
-                let id = plan.network.lookup(&asked.name)?;
                 (
-                    plan.derivation.body(id)?,
-                    report.forward.get(&asked.name)?.value.value.as_str(),
+                    canonical_expanded(plan.derivation, gradient.expanded),
+                    printed.as_str(),
                 )
             }
-            // Updates and the loss after them follow from the gradients.
-            Section::Update | Section::LossAfter => continue,
+            // Forward values may coincide harmlessly (tanh h ≈ h for small h); updates and the
+            // loss after them follow from the gradients.
+            Section::Forward | Section::Update | Section::LossAfter => continue,
         };
         if answers
             .iter()
             .any(|&(other, v)| v == value && other != formula)
         {
-            return Some("two questions with the same answer");
+            return Some("two gradients with the same answer");
         }
         answers.push((formula, value));
     }

@@ -4,3 +4,5 @@
 mod derive;
 mod errors;
 mod support;
+mod tools;
+mod worksheet;
