@@ -151,7 +151,7 @@ fn check_call(func: &Ident, args: &[Expr], span: Span) -> Result<(), Diagnostic>
             ),
         ));
     }
-    if f == Func::LeakyRelu && args.len() == 2 && constant_value(&args[1]).is_none() {
+    if f == Func::LeakyRelu && args.len() == 2 && !is_constant(&args[1]) {
         return Err(Diagnostic::error(
             args[1].span(),
             "the slope of `leaky_relu` must be a number",
@@ -161,13 +161,16 @@ fn check_call(func: &Ident, args: &[Expr], span: Span) -> Result<(), Diagnostic>
     Ok(())
 }
 
-/// The value of a number literal, possibly negated.
-pub(crate) fn constant_value(expr: &Expr) -> Option<num_rational::BigRational> {
-    match expr {
-        Expr::Num(number) => Some(number.value.clone()),
-        Expr::Neg { operand, .. } => constant_value(operand).map(|v| -v),
-        _ => None,
-    }
+/// Whether an expression is made of numbers only (`0.2`, `1/5`, `-1/100`): `symbolic::build`
+/// folds it to its value.
+fn is_constant(expr: &Expr) -> bool {
+    let mut constant = true;
+    expr.walk(|sub| {
+        if matches!(sub, Expr::Var(_) | Expr::Call { .. }) {
+            constant = false;
+        }
+    });
+    constant
 }
 
 fn loss_equation(

@@ -10,7 +10,8 @@
 //! - `Add(c, terms)`: terms sorted by id, distinct, coefficients non-zero, no term is a `Const`,
 //!   an `Add` or a `Mul` with a coefficient other than 1; and not just one term with c = 0;
 //! - `Mul(c, factors)`: factors sorted by base id, distinct bases, exponents non-zero, no base is
-//!   a `Mul`; a `Const` base only as 0 with a negative exponent (a quotient by zero, kept for
+//!   a `Mul`; a sum as a base is primitive (its constant, or else its first term's coefficient,
+//!   is 1); a `Const` base only as 0 with a negative exponent (a quotient by zero, kept for
 //!   evaluation to report); c ≠ 0 unless such a factor is present; not `1·x^1`; never a lone sum
 //!   with exponent 1 (the coefficient is distributed instead).
 
@@ -269,6 +270,27 @@ impl Pool {
                 Node::Mul(c, inner) => {
                     fold_power(&mut coefficient, &mut flat, c, exponent, zero);
                     flat.extend(inner.iter().map(|&(b, e)| (b, e.saturating_mul(exponent))));
+                }
+                Node::Add(c, terms) => {
+                    // A sum inside a product is kept primitive (its content moved to the
+                    // coefficient), so 2(1 + x)y and (2 + 2x)y are one expression whatever the
+                    // order of multiplication.
+                    let content = if c.is_zero() {
+                        terms[0].0.clone()
+                    } else {
+                        c.clone()
+                    };
+                    if content.is_one() {
+                        flat.push((base, exponent));
+                    } else {
+                        let primitive = Node::Add(
+                            c / &content,
+                            terms.iter().map(|(k, t)| (k / &content, *t)).collect(),
+                        );
+                        coefficient *= content.pow(exponent);
+                        let primitive = self.intern(primitive);
+                        flat.push((primitive, exponent));
+                    }
                 }
                 _ => flat.push((base, exponent)),
             }

@@ -9,7 +9,7 @@
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed};
+use num_traits::{One, Signed, Zero};
 
 use super::expr::{ExprId, Node, Pool, Sym};
 use crate::func::Func;
@@ -242,6 +242,21 @@ impl Printer<'_> {
             .collect();
         self.order_factors(&mut numerator);
         self.order_factors(&mut denominator);
+        // Sums in products are stored primitive, -(y - y_pred); a minus sign is folded back into
+        // a sum without a constant for display, (y_pred - y).
+        let flip = numerator
+            .iter()
+            .find(|&&(b, e)| {
+                e % 2 == 1 && matches!(self.pool.node(b), Node::Add(c, _) if c.is_zero())
+            })
+            .map(|&(b, _)| b)
+            .filter(|_| coefficient.is_negative());
+        let flipped = -coefficient;
+        let coefficient = if flip.is_some() {
+            &flipped
+        } else {
+            coefficient
+        };
         let negative = coefficient.is_negative();
         let numer = BigRational::from_integer(coefficient.numer().abs());
         let denom = BigRational::from_integer(coefficient.denom().clone());
@@ -253,7 +268,7 @@ impl Printer<'_> {
                 BigRational::new(coefficient.numer().abs(), coefficient.denom().clone());
             let fraction = self.rational(&magnitude).text;
             let rest = self
-                .factor_list(&BigRational::one(), &numerator)
+                .factor_list(&BigRational::one(), &numerator, flip)
                 .unwrap_or_default();
             let separator = if self.latex() { " " } else { "*" };
             return Out::new(
@@ -261,8 +276,8 @@ impl Printer<'_> {
                 if negative { Prec::Sum } else { Prec::Product },
             );
         }
-        let top = self.factor_list(&numer, &numerator);
-        let bottom = self.factor_list(&denom, &denominator);
+        let top = self.factor_list(&numer, &numerator, flip);
+        let bottom = self.factor_list(&denom, &denominator, None);
         let text = match bottom {
             None => format!("{sign}{}", top.unwrap_or_else(|| "1".to_string())),
             Some(bottom) => {
@@ -275,11 +290,8 @@ impl Printer<'_> {
                     } else {
                         top
                     };
-                    let bottom = if denominator.len() + usize::from(!denom.is_one()) > 1
-                        || (denominator.len() == 1
-                            && self.expr(denominator[0].0).prec < Prec::Power
-                            && denominator[0].1 == 1)
-                    {
+                    // A lone sum is parenthesized by `factor_list` already.
+                    let bottom = if denominator.len() + usize::from(!denom.is_one()) > 1 {
                         format!("({bottom})")
                     } else {
                         bottom
@@ -311,14 +323,23 @@ impl Printer<'_> {
     }
 
     /// `c f1^e1 f2^e2 ...` for a positive integer c; `None` for the empty product 1.
-    fn factor_list(&self, coefficient: &BigRational, factors: &[(ExprId, i32)]) -> Option<String> {
+    fn factor_list(
+        &self,
+        coefficient: &BigRational,
+        factors: &[(ExprId, i32)],
+        flip: Option<ExprId>,
+    ) -> Option<String> {
         let mut parts: Vec<Out> = Vec::new();
         if !coefficient.is_one() {
             parts.push(self.rational(coefficient));
         }
         let several = factors.len() + parts.len() > 1;
         for &(base, exponent) in factors {
-            let out = self.expr(base);
+            let out = if Some(base) == flip {
+                Out::new(self.pool_neg_text(base), Prec::Sum)
+            } else {
+                self.expr(base)
+            };
             let numeric = out.numeric;
             let part = if exponent == 1 {
                 let need = if several && !out.spliced {
