@@ -5,8 +5,9 @@
 //! For each network (the slides worksheet, the `mlp` networks of the performance issue and a
 //! scaling series) the library pipeline runs several times; the table gives the min and median
 //! wall time of each stage, the pool size after derivation, the edges (chain-rule terms, one per
-//! use of a quantity by an equation) and the bytes of the JSON report. A network runs until
-//! `--runs` runs (default 7) or 2 s have passed, whichever is first, and at least once.
+//! use of a quantity by an equation) and the bytes of the JSON report. A network runs `--runs`
+//! times (default 7), stopping early after 2 s, or after 3 runs once 20 s have passed (the
+//! 256-wide network runs once).
 //! FILTER keeps the networks whose name contains it (`cargo bench --bench derive -- 64-64`).
 
 use std::time::{Duration, Instant};
@@ -116,7 +117,11 @@ fn main() {
         }
         let started = Instant::now();
         let mut runs = Vec::new();
-        while runs.is_empty() || (runs.len() < max_runs && started.elapsed().as_secs() < 2) {
+        // At least 3 runs while under 20 s, more while under 2 s.
+        let more = |runs: usize, secs: u64| runs < 3 && secs < 20 || secs < 2;
+        while runs.is_empty()
+            || runs.len() < max_runs && more(runs.len(), started.elapsed().as_secs())
+        {
             runs.push(run_once(&spec));
         }
         let (_, pool, edges, bytes) = runs[0];

@@ -47,9 +47,48 @@ enum Command {
   bpsheet worksheet worksheets/mlp.bp --format moodle --variants 20 -o moodle/
   bpsheet worksheet worksheets/slides.bp --dump-context")]
     Worksheet(WorksheetArgs),
+    /// Check a hand derivation (Markdown with LaTeX math, or a plain answers file) step by
+    /// step against the network's true chain rule; or a whole directory of them into a CSV.
+    #[command(after_help = "Examples:
+  bpsheet check tests/data/check/slides.bp tests/data/check/seed-slides.md
+  bpsheet check worksheets/slides.bp answers.txt --format json
+  bpsheet check worksheets/slides.bp submissions/ --csv grades.csv --reports feedback/
+
+Exit codes: 0 everything right, 1 mistakes found, 2 unusable input.")]
+    Check(CheckArgs),
     /// Check a spec (syntax, names, cycles, values) without computing anything.
     #[command(after_help = "Example:\n  bpsheet check-spec worksheets/slides.bp")]
     CheckSpec(CheckSpecArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The network spec (.bp file); values it leaves out are taken from the submission.
+    spec: PathBuf,
+    /// A submission file, or a directory of them (.md, .txt, .tex).
+    submission: PathBuf,
+    /// Output format for one submission.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+    /// Round expected values in messages to N decimals.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=30))]
+    decimals: Option<u32>,
+    /// With a directory: write one row per submission here.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// With a directory: write each student's Markdown report here.
+    #[arg(long, value_name = "DIR")]
+    reports: Option<PathBuf>,
+    /// Overwrite existing CSV and report files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Args, Debug)]
@@ -218,6 +257,7 @@ pub fn run(
     let result = match cli.command {
         Command::Derive(args) => derive(&args, out, err),
         Command::Worksheet(args) => worksheet(&args, out, err),
+        Command::Check(args) => check(&args, out),
         Command::CheckSpec(args) => check_spec(&args, out, err),
     };
     match result {
@@ -321,6 +361,137 @@ fn worksheet(args: &WorksheetArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
     let _ = err.write_all(generated.summary.as_bytes());
     write_out(out, &(written.join("\n") + "\n"))
+}
+
+/// Reads a submission, whatever it holds: too large is refused, invalid UTF-8 is decoded with
+/// replacement characters (which the reader reports as unreadable where they matter).
+fn read_submission(path: &Path) -> Result<String, String> {
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if metadata.len() > pipeline::MAX_SPEC_BYTES {
+        return Err(format!(
+            "`{}` is {} bytes; bpsheet reads submissions of at most {} bytes",
+            path.display(),
+            metadata.len(),
+            pipeline::MAX_SPEC_BYTES
+        ));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<(), Exit> {
+    let loaded = pipeline::load(&args.spec, None)?;
+    let derivation = pipeline::derivation(&loaded)?;
+    let templates = Templates::builtin();
+    if args.submission.is_dir() {
+        return check_directory(args, &loaded, &derivation, &templates, out);
+    }
+    if args.csv.is_some() || args.reports.is_some() {
+        return Err(Exit::User(
+            "error: `--csv` and `--reports` go with a directory of submissions\n".into(),
+        ));
+    }
+    let text =
+        read_submission(&args.submission).map_err(|e| Exit::User(format!("error: {e}\n")))?;
+    let name = args.submission.display().to_string();
+    let mut report = crate::check::check(&loaded.network, &derivation, &text, &name);
+    if let Some(decimals) = args.decimals {
+        crate::check::findings::round_expected(&mut report, decimals);
+    }
+    let rendered = match args.format {
+        CheckFormat::Json => {
+            serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
+        }
+        CheckFormat::Text => templates.render(Format::Text, "check", &report)?,
+        CheckFormat::Markdown => templates.render(Format::Markdown, "check", &report)?,
+    };
+    write_out(out, &rendered)?;
+    if report.has_mistakes() {
+        Err(Exit::Mistakes)
+    } else {
+        Ok(())
+    }
+}
+
+fn check_directory(
+    args: &CheckArgs,
+    loaded: &pipeline::Loaded,
+    derivation: &crate::symbolic::backprop::Derivation,
+    templates: &Templates,
+    out: &mut dyn Write,
+) -> Result<(), Exit> {
+    let files = crate::check::batch::submissions(&args.submission)
+        .map_err(|e| io_error("read", &args.submission, &e))?;
+    if files.is_empty() {
+        return Err(Exit::User(format!(
+            "error: `{}` holds no submissions (.md, .txt, .tex files)\n",
+            args.submission.display()
+        )));
+    }
+    let results =
+        crate::check::batch::check_all(&loaded.network, derivation, &files, &read_submission);
+    let named: Vec<(String, Result<crate::check::findings::CheckReport, String>)> = files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        })
+        .zip(results)
+        .collect();
+    let mut questions: Vec<String> = Vec::new();
+    for (_, result) in &named {
+        for (question, _) in result.as_ref().map_or(&[][..], |r| r.questions.as_slice()) {
+            if !questions.contains(question) {
+                questions.push(question.clone());
+            }
+        }
+    }
+    let mut files_out = Vec::new();
+    if let Some(csv) = &args.csv {
+        files_out.push(crate::output::OutputFile::text(
+            csv.clone(),
+            crate::check::batch::csv(&questions, &named),
+        ));
+    }
+    if let Some(dir) = &args.reports {
+        for (name, result) in &named {
+            if let Ok(report) = result {
+                let stem = Path::new(name)
+                    .file_stem()
+                    .map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+                files_out.push(crate::output::OutputFile::text(
+                    dir.join(format!("{stem}.md")),
+                    templates.render(Format::Markdown, "check", report)?,
+                ));
+            }
+        }
+    }
+    crate::output::write_all(&files_out, args.force)?;
+    let mut summary = String::new();
+    let mut mistakes = false;
+    for (name, result) in &named {
+        match result {
+            Ok(report) => {
+                mistakes |= report.has_mistakes();
+                summary.push_str(&format!(
+                    "{name}: {} of {} steps right, score {:.1}\n",
+                    report.credited, report.total, report.score
+                ));
+            }
+            Err(reason) => {
+                mistakes = true;
+                summary.push_str(&format!("{name}: not checked: {reason}\n"));
+            }
+        }
+    }
+    write_out(out, &summary)?;
+    if mistakes {
+        Err(Exit::Mistakes)
+    } else {
+        Ok(())
+    }
 }
 
 fn check_spec(args: &CheckSpecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Exit> {

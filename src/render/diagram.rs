@@ -12,7 +12,11 @@
 //!   with the weight `w` when ∂body/∂source is exactly `w`, so that tied weights show as the same
 //!   label on several edges;
 //! - a column of more than `MAX_COLUMN` units shows the first `HEAD`, a `⋮` and the last `TAIL`,
-//!   and only the edges among drawn units, so the output stays small for a 256-wide layer.
+//!   and only the edges among drawn units, so the output stays small for a 256-wide layer; past
+//!   `MAX_LABELS` weights between two columns only the first row and column of the weight matrix
+//!   keep their labels;
+//! - weight labels are placed along their edges (`place_labels`) so that neighbouring fans do not
+//!   put their labels on the same crossing; the columns are spaced to leave them room.
 //!
 //! Coordinates are in centimetres with y pointing up (TikZ's convention); the SVG writer scales
 //! and flips them.
@@ -33,15 +37,22 @@ const HEAD: usize = 5;
 /// Units drawn at the bottom of a truncated column.
 const TAIL: usize = 2;
 
-/// Horizontal distance between columns (cm): room for two weight labels side by side.
+/// Least horizontal distance between columns (cm); more when wide weight labels need it.
 const COLUMN_GAP: f64 = 3.6;
-/// Vertical distance between rows (cm): room for a bias label over a unit and a function label
-/// under the unit above it.
-const ROW_GAP: f64 = 1.8;
+/// Least vertical distance between rows (cm); more when the labels over and under the units
+/// need it.
+const ROW_GAP: f64 = 1.6;
 /// Radius of a unit (cm).
 const RADIUS: f64 = 0.45;
 /// Distance from the output column to the loss box (cm).
 const LOSS_GAP: f64 = 2.0;
+/// Half the height of the loss box (cm), TikZ's `minimum size=7mm`.
+const LOSS_HALF_HEIGHT: f64 = 0.35;
+/// Widest TikZ picture (cm) before it is scaled down: an A4 page with 2 cm margins has 17.
+const TIKZ_MAX_WIDTH: f64 = 16.0;
+/// Most weight labels between one column and the next; past it only the first unit's row and
+/// column of the weight matrix keep theirs (see `thin_labels`).
+const MAX_LABELS: usize = 20;
 /// SVG pixels per centimetre.
 const SCALE: f64 = 50.0;
 /// Margin around the SVG picture (cm).
@@ -69,6 +80,17 @@ struct Vertex {
     column: usize,
     x: f64,
     y: f64,
+    /// The circle's radius (cm): `RADIUS`, or more for a long name.
+    radius: f64,
+    /// Row in its column, from the top.
+    slot: usize,
+}
+
+impl Vertex {
+    /// The centre.
+    fn at(&self) -> Point {
+        (self.x, self.y)
+    }
 }
 
 /// One column: how many units it has in all, and where its `⋮` stands if it is truncated.
@@ -79,7 +101,11 @@ struct Column {
     total: usize,
     /// The drawn vertices (indices into `Diagram::vertices`), top to bottom.
     drawn: Vec<usize>,
-    /// The height of the vertical ellipsis, when some units are left out.
+    /// Rows, the ellipsis included.
+    slots: usize,
+    /// The row of the vertical ellipsis, when some units are left out.
+    ellipsis_slot: Option<usize>,
+    /// The height of the vertical ellipsis.
     ellipsis: Option<f64>,
 }
 
@@ -254,6 +280,7 @@ impl Diagram {
                 .filter_map(|id| unit_of[id.index()])
                 .filter(|&source| source != index)
                 .collect();
+            sources.sort_unstable();
             sources.dedup();
             let depth = sources
                 .iter()
@@ -288,7 +315,6 @@ impl Diagram {
         let mut columns: Vec<Column> = Vec::with_capacity(n_columns);
         for (c, column_units) in members.iter_mut().enumerate() {
             column_units.sort_by_key(|&u| units[u].order);
-            let x = c as f64 * COLUMN_GAP;
             let total = column_units.len();
             let truncated = total > MAX_COLUMN;
             // Slots top to bottom: `Some(unit)` or `None` for the ellipsis.
@@ -299,20 +325,21 @@ impl Diagram {
             } else {
                 column_units.iter().map(|&u| Some(u)).collect()
             };
-            let top = (slots.len() as f64 - 1.0) / 2.0 * ROW_GAP;
             let mut column = Column {
-                x,
+                x: 0.0,
                 total,
                 drawn: Vec::new(),
+                slots: 0,
+                ellipsis_slot: None,
                 ellipsis: None,
             };
+            column.slots = slots.len();
             for (slot, unit) in slots.iter().enumerate() {
-                let y = top - slot as f64 * ROW_GAP;
                 let Some(u) = *unit else {
-                    column.ellipsis = Some(y);
+                    column.ellipsis_slot = Some(slot);
                     continue;
                 };
-                let vertex = vertex_for(network, derivation, &units[u], c, x, y);
+                let vertex = vertex_for(network, derivation, &units[u], c, slot);
                 vertex_of[u] = Some(vertices.len());
                 column.drawn.push(vertices.len());
                 vertices.push(vertex);
@@ -354,21 +381,87 @@ impl Diagram {
         }
         edges.sort_by_key(|e| (e.to, e.from));
         edges.dedup_by_key(|e| (e.to, e.from));
-        for edge in &mut edges {
-            edge.pos = label_position(&columns, &vertices, edge.from);
+        thin_labels(&columns, &vertices, &mut edges);
+        // One size of circle per column, the one its longest name needs.
+        for column in &columns {
+            let radius = column
+                .drawn
+                .iter()
+                .map(|&v| vertices[v].radius)
+                .fold(RADIUS, f64::max);
+            for &v in &column.drawn {
+                vertices[v].radius = radius;
+            }
         }
 
-        let output_vertices: Vec<usize> = vertices
+        // Rows far enough apart for the bias over a unit and the function under the one above.
+        let row_gap = vertices
             .iter()
-            .enumerate()
-            .filter(|(_, v)| v.role == Role::Output)
-            .map(|(i, _)| i)
+            .map(|v| {
+                let over = v.bias.as_deref().map_or(0.0, |b| label_size(b).1);
+                let under = v.function.as_deref().map_or(0.0, |f| label_size(f).1);
+                2.0 * v.radius + over + under + 0.2
+            })
+            .fold(ROW_GAP, f64::max);
+        let y_of = |column: &Column, slot: usize| {
+            ((column.slots as f64 - 1.0) / 2.0 - slot as f64) * row_gap
+        };
+        for vertex in &mut vertices {
+            vertex.y = y_of(&columns[vertex.column], vertex.slot);
+        }
+        for column in &mut columns {
+            column.ellipsis = column.ellipsis_slot.map(|slot| y_of(column, slot));
+        }
+        // Columns far enough apart for three weight labels side by side along every edge
+        // between them (at 1/4, 1/2 and 3/4). A label's width across depends on the slope of
+        // its edge, which depends on the gap: the second round starts from the first's gaps.
+        let mut gaps = vec![COLUMN_GAP; n_columns];
+        for _ in 0..2 {
+            let mut needed = vec![COLUMN_GAP; n_columns];
+            for edge in &edges {
+                let Some(label) = &edge.label else { continue };
+                let (from, to) = (&vertices[edge.from], &vertices[edge.to]);
+                let dx = gaps[from.column] * (to.column - from.column) as f64;
+                let half = label_rect((0.0, from.y), (dx, to.y), 0.5, label_size(label)).half_width;
+                let gap = (8.0 * half)
+                    .max(4.0 * (from.radius + half))
+                    .max(4.0 * (to.radius + half))
+                    / (to.column - from.column) as f64;
+                needed[from.column] = needed[from.column].max(gap);
+            }
+            gaps = needed;
+        }
+        let mut x = 0.0;
+        for (column, gap) in columns.iter_mut().zip(&gaps) {
+            column.x = x;
+            x += gap;
+        }
+        for vertex in &mut vertices {
+            vertex.x = columns[vertex.column].x;
+        }
+        place_labels(&columns, &vertices, &mut edges);
+
+        // The loss box, fed by the outputs and whatever else the loss uses directly (an input,
+        // a regularization node), when any of it is drawn.
+        let mut feeding: Vec<usize> = uses[loss.index()]
+            .iter()
+            .filter_map(|id| unit_of[id.index()])
+            .chain(
+                units
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.role == Role::Output)
+                    .map(|(i, _)| i),
+            )
+            .filter_map(|u| vertex_of[u])
             .collect();
-        let loss_box = (!output_vertices.is_empty()).then(|| LossBox {
+        feeding.sort_unstable();
+        feeding.dedup();
+        let loss_box = (!feeding.is_empty()).then(|| LossBox {
             label: network.symbol(loss).latex.clone(),
-            x: last as f64 * COLUMN_GAP + LOSS_GAP,
+            x: columns.last().map_or(0.0, |c| c.x) + LOSS_GAP,
             y: 0.0,
-            from: output_vertices,
+            from: feeding,
         });
 
         Diagram {
@@ -381,17 +474,28 @@ impl Diagram {
     }
 
     /// The picture as a complete `tikzpicture` environment. It needs only `\usepackage{tikz}`
-    /// (no TikZ library: the arrow tip and the placement of labels are core TikZ).
+    /// (no TikZ library: the arrow tip and the placement of labels are core TikZ), and is scaled
+    /// down as a whole when wider than `TIKZ_MAX_WIDTH`, to fit an A4 page.
     pub fn tikz(&self) -> String {
+        let (left, right, _, _) = self.extent();
+        let mut scale = String::new();
+        if right - left > TIKZ_MAX_WIDTH {
+            let _ = write!(
+                scale,
+                " scale={}, every node/.append style={{transform shape}},",
+                num((TIKZ_MAX_WIDTH / (right - left) * 1000.0).floor() / 1000.0)
+            );
+        }
         let mut out = String::new();
-        out.push_str(
-            "\\begin{tikzpicture}[>=stealth, x=1cm, y=1cm,\n  \
-             unit/.style={circle, draw, fill=white, minimum size=9mm, inner sep=1pt},\n  \
-             input/.style={unit, fill=black!7},\n  \
-             output/.style={unit, double},\n  \
-             side/.style={font=\\scriptsize, inner sep=1pt, fill=white},\n  \
-             weight/.style={sloped, font=\\scriptsize, fill=white, inner sep=1pt},\n  \
-             loss/.style={rectangle, draw, minimum size=7mm}]\n",
+        let _ = write!(
+            out,
+            "\\begin{{tikzpicture}}[>=stealth, x=1cm, y=1cm,{scale}\n  \
+             unit/.style={{circle, draw, fill=white, minimum size=9mm, inner sep=1pt}},\n  \
+             input/.style={{unit, fill=black!7}},\n  \
+             output/.style={{unit, double}},\n  \
+             side/.style={{font=\\scriptsize, inner sep=1pt, fill=white}},\n  \
+             weight/.style={{sloped, font=\\scriptsize, fill=white, inner sep=1pt}},\n  \
+             loss/.style={{rectangle, draw, minimum size=7mm}}]\n"
         );
         for (i, vertex) in self.vertices.iter().enumerate() {
             let style = match vertex.role {
@@ -399,30 +503,18 @@ impl Diagram {
                 Role::Unit => "unit",
                 Role::Output => "output",
             };
-            let mut options = style.to_string();
-            if let Some(function) = &vertex.function {
-                let _ = write!(options, ", label={{[side]below:{{${function}$}}}}");
-            }
-            if let Some(bias) = &vertex.bias {
-                let _ = write!(options, ", label={{[side]above:{{$+{bias}$}}}}");
-            }
+            let size = if vertex.radius > RADIUS {
+                format!(", minimum size={}cm", num(2.0 * vertex.radius))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  \\node[{options}] (v{i}) at ({}, {}) {{${}$}};",
+                "  \\node[{style}{size}] (v{i}) at ({}, {}) {{${}$}};",
                 num(vertex.x),
                 num(vertex.y),
                 vertex.label
             );
-        }
-        for column in &self.columns {
-            if let Some(y) = column.ellipsis {
-                let _ = writeln!(
-                    out,
-                    "  \\node at ({}, {}) {{$\\vdots$}};",
-                    num(column.x),
-                    num(y)
-                );
-            }
         }
         for edge in &self.edges {
             match &edge.label {
@@ -438,6 +530,40 @@ impl Diagram {
                 None => {
                     let _ = writeln!(out, "  \\draw[->] (v{}) -- (v{});", edge.from, edge.to);
                 }
+            }
+        }
+        // The labels over and under the units come after the edges, so that their white
+        // background keeps them readable where edges arrive.
+        for (i, vertex) in self.vertices.iter().enumerate() {
+            if let Some(bias) = &vertex.bias {
+                let _ = writeln!(
+                    out,
+                    "  \\node[side, anchor=south] at (v{i}.north) {{$+{bias}$}};"
+                );
+            }
+            if let Some(function) = &vertex.function {
+                let _ = writeln!(
+                    out,
+                    "  \\node[side, anchor=north] at (v{i}.south) {{${function}$}};"
+                );
+            }
+        }
+        for column in &self.columns {
+            if let Some(y) = column.ellipsis {
+                let _ = writeln!(
+                    out,
+                    "  \\node at ({}, {}) {{$\\vdots$}};",
+                    num(column.x),
+                    num(y)
+                );
+            }
+            if let Some((y, note)) = self.count_note(column) {
+                let _ = writeln!(
+                    out,
+                    "  \\node[side] at ({}, {}) {{{note}}};",
+                    num(column.x),
+                    num(y)
+                );
             }
         }
         if let Some(loss) = &self.loss {
@@ -464,7 +590,6 @@ impl Diagram {
         // Centimetres (y up) to pixels (y down).
         let px = |x: f64| num((x - left) * SCALE);
         let py = |y: f64| num((top - y) * SCALE);
-        let radius = RADIUS * SCALE;
 
         let mut out = String::new();
         let _ = writeln!(
@@ -488,31 +613,33 @@ impl Diagram {
         out.push_str(
             "<g stroke=\"black\" stroke-width=\"1.2\" marker-end=\"url(#bpsheet-arrow)\">\n",
         );
-        let line = |out: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64), end: f64| {
+        let line = |out: &mut String, from: &Vertex, (x2, y2): (f64, f64), end: f64| {
+            let (x1, y1) = (from.x, from.y);
             let (dx, dy) = (x2 - x1, y2 - y1);
             let length = dx.hypot(dy).max(1e-9);
             let (ux, uy) = (dx / length, dy / length);
             let _ = writeln!(
                 out,
                 "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
-                px(x1 + ux * RADIUS),
-                py(y1 + uy * RADIUS),
+                px(x1 + ux * from.radius),
+                py(y1 + uy * from.radius),
                 px(x2 - ux * end),
                 py(y2 - uy * end)
             );
         };
         for edge in &self.edges {
             let (a, b) = (&self.vertices[edge.from], &self.vertices[edge.to]);
-            line(&mut out, (a.x, a.y), (b.x, b.y), RADIUS);
+            line(&mut out, a, (b.x, b.y), b.radius);
         }
         if let Some(loss) = &self.loss {
             let half = loss_half_width(&loss.label);
             for &from in &loss.from {
                 let a = &self.vertices[from];
-                // Stop at the box's left side, along the line.
-                let dx = loss.x - a.x;
-                let end = (half / dx.max(1e-9)) * (loss.x - a.x).hypot(loss.y - a.y);
-                line(&mut out, (a.x, a.y), (loss.x, loss.y), end);
+                // Stop where the line enters the box, through its left side or its top or bottom.
+                let (dx, dy) = ((loss.x - a.x).abs(), (loss.y - a.y).abs());
+                let entry = (half / dx.max(1e-9)).min(LOSS_HALF_HEIGHT / dy.max(1e-9));
+                let end = entry * dx.hypot(dy);
+                line(&mut out, a, (loss.x, loss.y), end);
             }
         }
         out.push_str("</g>\n");
@@ -541,6 +668,8 @@ impl Diagram {
 
         // Units and their side labels.
         out.push_str("<g text-anchor=\"middle\" font-style=\"italic\">\n");
+        let halo =
+            "stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\"";
         for vertex in &self.vertices {
             let (cx, cy) = (px(vertex.x), py(vertex.y));
             // An output is drawn with a heavier ring, as TikZ's `double` does.
@@ -552,7 +681,7 @@ impl Diagram {
             let _ = writeln!(
                 out,
                 "<circle cx=\"{cx}\" cy=\"{cy}\" r=\"{}\" fill=\"{fill}\" stroke=\"black\" stroke-width=\"{stroke}\"/>",
-                num(radius)
+                num(vertex.radius * SCALE)
             );
             let _ = writeln!(
                 out,
@@ -562,21 +691,35 @@ impl Diagram {
             if let Some(function) = &vertex.function {
                 let _ = writeln!(
                     out,
-                    "<text x=\"{cx}\" y=\"{}\" font-size=\"12\">{}</text>",
-                    py(vertex.y - RADIUS - 0.3),
+                    "<text x=\"{cx}\" y=\"{}\" font-size=\"12\" {halo}>{}</text>",
+                    // The baseline low enough for a superscript to clear the circle.
+                    py(vertex.y
+                        - vertex.radius
+                        - 0.24
+                        - if scripts(function).1 { 0.1 } else { 0.0 }),
                     tex_to_svg(function)
                 );
             }
             if let Some(bias) = &vertex.bias {
                 let _ = writeln!(
                     out,
-                    "<text x=\"{cx}\" y=\"{}\" font-size=\"12\">+{}</text>",
-                    py(vertex.y + RADIUS + 0.1),
+                    "<text x=\"{cx}\" y=\"{}\" font-size=\"12\" {halo}>+{}</text>",
+                    // The baseline high enough for a subscript to clear the circle.
+                    py(vertex.y + vertex.radius + 0.06 + if scripts(bias).0 { 0.08 } else { 0.0 }),
                     tex_to_svg(bias)
                 );
             }
         }
         for column in &self.columns {
+            if let Some((y, note)) = self.count_note(column) {
+                let _ = writeln!(
+                    out,
+                    "<text x=\"{}\" y=\"{}\" dy=\"0.35em\" font-size=\"12\" font-style=\"normal\">{}</text>",
+                    px(column.x),
+                    py(y),
+                    xml_escape(&note)
+                );
+            }
             if let Some(y) = column.ellipsis {
                 let _ = writeln!(
                     out,
@@ -592,9 +735,9 @@ impl Diagram {
                 out,
                 "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"white\" stroke=\"black\" stroke-width=\"1.2\"/>",
                 px(loss.x - half),
-                py(loss.y + 0.35),
+                py(loss.y + LOSS_HALF_HEIGHT),
                 num(2.0 * half * SCALE),
-                num(0.7 * SCALE)
+                num(2.0 * LOSS_HALF_HEIGHT * SCALE)
             );
             let _ = writeln!(
                 out,
@@ -608,6 +751,29 @@ impl Diagram {
         out
     }
 
+    /// For a truncated column, how many units it has, written under it.
+    fn count_note(&self, column: &Column) -> Option<(f64, String)> {
+        column.ellipsis?;
+        let lowest = column
+            .drawn
+            .iter()
+            .map(|&v| &self.vertices[v])
+            .min_by(|a, b| a.y.total_cmp(&b.y))?;
+        let below = lowest
+            .function
+            .as_deref()
+            .map_or(0.35, |f| label_size(f).1 + 0.3);
+        let what = if lowest.role == Role::Input {
+            "inputs"
+        } else {
+            "units"
+        };
+        Some((
+            lowest.y - lowest.radius - below,
+            format!("{} {what}", column.total),
+        ))
+    }
+
     /// The drawing's bounding box in centimetres: (left, right, bottom, top), margins included.
     fn extent(&self) -> (f64, f64, f64, f64) {
         let (mut left, mut right) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -619,31 +785,32 @@ impl Diagram {
             top = top.max(y1);
         };
         for vertex in &self.vertices {
-            let mut half = RADIUS;
-            let (mut below, mut above) = (RADIUS, RADIUS);
-            if let Some(function) = &vertex.function {
-                half = half.max(text_width(function, 12.0) / 2.0);
-                below = RADIUS + 0.45;
+            for rect in vertex_rects(vertex) {
+                include(
+                    rect.x - rect.half_width,
+                    rect.x + rect.half_width,
+                    rect.y - rect.half_height,
+                    rect.y + rect.half_height,
+                );
             }
-            if let Some(bias) = &vertex.bias {
-                half = half.max((text_width(bias, 12.0) + 0.25) / 2.0);
-                above = RADIUS + 0.45;
-            }
-            include(
-                vertex.x - half,
-                vertex.x + half,
-                vertex.y - below,
-                vertex.y + above,
-            );
         }
         for column in &self.columns {
             if let Some(y) = column.ellipsis {
                 include(column.x, column.x, y - 0.3, y + 0.3);
             }
+            if let Some((y, note)) = self.count_note(column) {
+                let half = text_width(&note, 12.0) / 2.0;
+                include(column.x - half, column.x + half, y - 0.2, y + 0.2);
+            }
         }
         if let Some(loss) = &self.loss {
             let half = loss_half_width(&loss.label);
-            include(loss.x - half, loss.x + half, loss.y - 0.35, loss.y + 0.35);
+            include(
+                loss.x - half,
+                loss.x + half,
+                loss.y - LOSS_HALF_HEIGHT,
+                loss.y + LOSS_HALF_HEIGHT,
+            );
         }
         if left > right {
             // Nothing to draw: a small empty picture rather than an invalid size.
@@ -659,8 +826,7 @@ fn vertex_for(
     derivation: &Derivation,
     unit: &Unit,
     column: usize,
-    x: f64,
-    y: f64,
+    slot: usize,
 ) -> Vertex {
     let function = unit
         .function
@@ -671,14 +837,17 @@ fn vertex_for(
         .and_then(|fed_by| derivation.body(fed_by))
         .and_then(|body| bias_of(network, derivation, body))
         .map(|b| network.symbol(b).latex.clone());
+    let label = network.symbol(unit.shown).latex.clone();
     Vertex {
         role: unit.role,
-        label: network.symbol(unit.shown).latex.clone(),
+        radius: RADIUS.max(text_width(&label, 16.0) / 2.0 + 0.12),
+        label,
         function,
         bias,
         column,
-        x,
-        y,
+        x: 0.0,
+        y: 0.0,
+        slot,
     }
 }
 
@@ -755,27 +924,288 @@ fn weight_of(
     }
 }
 
-/// Where the labels of the edges leaving a vertex stand: sources on neighbouring rows use
-/// different positions along their edges, so that labels of a fully connected layer do not all
-/// meet at the crossings in the middle (two rows: near the start and near the end).
-fn label_position(columns: &[Column], vertices: &[Vertex], from: usize) -> f64 {
-    let column = &columns[vertices[from].column];
-    let slots = column.drawn.len() + usize::from(column.ellipsis.is_some());
-    let slot = column
-        .drawn
-        .iter()
-        .position(|&v| v == from)
-        .map_or(0, |row| match column.ellipsis {
-            // The ellipsis sits after the head, and takes a slot.
-            Some(_) if row >= HEAD => row + 1,
-            _ => row,
-        });
-    let positions: &[f64] = match slots {
-        0 | 1 => &[0.5],
-        2 => &[0.3, 0.7],
-        _ => &[0.25, 0.5, 0.75],
+/// Keeps a dense layer readable: when more than `MAX_LABELS` labelled edges leave a column, only
+/// the edges leaving its first drawn unit or entering the first drawn unit of their column keep
+/// their labels (the first row and column of the weight matrix, which show how it is indexed).
+fn thin_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
+    let mut labelled = vec![0usize; columns.len()];
+    for edge in edges.iter().filter(|e| e.label.is_some()) {
+        labelled[vertices[edge.from].column] += 1;
+    }
+    let first = |v: usize| columns[vertices[v].column].drawn.first() == Some(&v);
+    for edge in edges.iter_mut() {
+        if labelled[vertices[edge.from].column] > MAX_LABELS && !first(edge.from) && !first(edge.to)
+        {
+            edge.label = None;
+        }
+    }
+}
+
+/// Where the labels along edges may stand, most preferred first: the middle, then by turns
+/// towards either end.
+const LABEL_POSITIONS: &[f64] = &[
+    0.5, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8, 0.42, 0.58, 0.3, 0.7, 0.45, 0.55, 0.28, 0.72,
+];
+
+/// Room kept around a weight label when placing it (cm).
+const LABEL_PAD: f64 = 0.06;
+
+/// A point (cm).
+type Point = (f64, f64);
+
+/// An axis-aligned box (cm): centre and half extents.
+#[derive(Clone, Copy, Debug)]
+struct Rect {
+    x: f64,
+    y: f64,
+    half_width: f64,
+    half_height: f64,
+}
+
+impl Rect {
+    /// The area two boxes share.
+    fn overlap(&self, other: &Rect) -> f64 {
+        let dx = self.half_width + other.half_width - (self.x - other.x).abs();
+        let dy = self.half_height + other.half_height - (self.y - other.y).abs();
+        dx.max(0.0) * dy.max(0.0)
+    }
+}
+
+/// Boxes already placed, bucketed by 1 cm slices of x so that a query looks only at
+/// neighbours: placing labels stays linear in the number of edges.
+struct Placed {
+    cells: Vec<Vec<Rect>>,
+}
+
+impl Placed {
+    fn new(width: f64) -> Placed {
+        Placed {
+            cells: vec![Vec::new(); width.max(0.0) as usize + 2],
+        }
+    }
+
+    fn cells_of(&self, rect: &Rect) -> std::ops::RangeInclusive<usize> {
+        let cell = |x: f64| (x.max(0.0) as usize).min(self.cells.len() - 1);
+        cell(rect.x - rect.half_width)..=cell(rect.x + rect.half_width)
+    }
+
+    fn insert(&mut self, rect: Rect) {
+        // Stored in the cell of its centre; queries widen by the widest box instead.
+        let cell = (rect.x.max(0.0) as usize).min(self.cells.len() - 1);
+        self.cells[cell].push(rect);
+    }
+
+    fn overlap(&self, rect: &Rect, reach: f64) -> f64 {
+        let wide = Rect {
+            half_width: rect.half_width + reach,
+            ..*rect
+        };
+        self.cells_of(&wide)
+            .flat_map(|cell| &self.cells[cell])
+            .map(|other| rect.overlap(other))
+            .sum()
+    }
+}
+
+/// The box of a weight label set along an edge at `pos`, rotated with the edge (`sloped`).
+fn label_rect(from: Point, to: Point, pos: f64, (width, height): (f64, f64)) -> Rect {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let length = dx.hypot(dy).max(1e-9);
+    let (cos, sin) = ((dx / length).abs(), (dy / length).abs());
+    Rect {
+        x: from.0 + dx * pos,
+        y: from.1 + dy * pos,
+        half_width: (width * cos + height * sin) / 2.0 + LABEL_PAD,
+        half_height: (width * sin + height * cos) / 2.0 + LABEL_PAD,
+    }
+}
+
+/// Whether a label set along the edge `from → to` at `pos` covers the segment `a → b`: the
+/// segment is clipped (Liang–Barsky) against the label's rectangle, in the label's own frame.
+fn covers(
+    from: Point,
+    to: Point,
+    pos: f64,
+    (width, height): (f64, f64),
+    a: Point,
+    b: Point,
+) -> bool {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let length = dx.hypot(dy).max(1e-9);
+    let (ux, uy) = (dx / length, dy / length);
+    let centre = (from.0 + dx * pos, from.1 + dy * pos);
+    let local = |(x, y): Point| {
+        let (rx, ry) = (x - centre.0, y - centre.1);
+        (rx * ux + ry * uy, ry * ux - rx * uy)
     };
-    positions[slot % positions.len()]
+    let (p, q) = (local(a), local(b));
+    let (half_width, half_height) = (width / 2.0, height / 2.0);
+    let (mut low, mut high) = (0.0f64, 1.0f64);
+    for (delta, start, limit) in [(q.0 - p.0, p.0, half_width), (q.1 - p.1, p.1, half_height)] {
+        // -limit <= start + s·delta <= limit
+        if delta.abs() < 1e-12 {
+            if start.abs() > limit {
+                return false;
+            }
+            continue;
+        }
+        let (s0, s1) = ((-limit - start) / delta, (limit - start) / delta);
+        low = low.max(s0.min(s1));
+        high = high.min(s0.max(s1));
+    }
+    low <= high
+}
+
+/// The boxes of a unit and the labels over and under it, which weight labels must not cover.
+fn vertex_rects(vertex: &Vertex) -> Vec<Rect> {
+    let mut rects = vec![Rect {
+        x: vertex.x,
+        y: vertex.y,
+        half_width: vertex.radius,
+        half_height: vertex.radius,
+    }];
+    let side = |text: &str, below: bool| {
+        let (width, height) = label_size(text);
+        let offset = vertex.radius + height / 2.0;
+        Rect {
+            x: vertex.x,
+            y: if below {
+                vertex.y - offset
+            } else {
+                vertex.y + offset
+            },
+            half_width: width / 2.0,
+            half_height: height / 2.0,
+        }
+    };
+    if let Some(function) = &vertex.function {
+        rects.push(side(function, true));
+    }
+    if let Some(bias) = &vertex.bias {
+        rects.push(side(&format!("+{bias}"), false));
+    }
+    rects
+}
+
+/// What covering another edge's line costs a label, against the overlapping area (cm²) of two
+/// labels: a label hiding a bit of a line is much better than two labels on top of each other.
+const COVER_COST: f64 = 0.03;
+
+/// Chooses where each weight label stands along its edge. The labels of the edges leaving one
+/// unit share a position (they read as a fan), and the units are taken column by column, top
+/// to bottom, each choosing the first position in `LABEL_POSITIONS` with the least overlap with
+/// what is already placed and the fewest other edges covered: in a fully connected layer,
+/// neighbouring units end up with different positions, so their labels do not meet where the
+/// edges cross.
+fn place_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
+    let right = columns.last().map_or(0.0, |c| c.x) + 1.0;
+    let mut placed = Placed::new(right);
+    let mut reach: f64 = 0.0;
+    for vertex in vertices {
+        for rect in vertex_rects(vertex) {
+            reach = reach.max(rect.half_width);
+            placed.insert(rect);
+        }
+    }
+    let sizes: Vec<(f64, f64)> = edges
+        .iter()
+        .map(|e| e.label.as_deref().map_or((0.0, 0.0), label_size))
+        .collect();
+    let mut leaving: Vec<Vec<usize>> = vec![Vec::new(); vertices.len()];
+    for (index, edge) in edges.iter().enumerate() {
+        if edge.label.is_some() {
+            leaving[edge.from].push(index);
+        }
+    }
+    // The edges leaving each column, as segments, for `covers`.
+    let mut segments: Vec<Vec<(Point, Point, usize)>> = vec![Vec::new(); columns.len()];
+    for (index, edge) in edges.iter().enumerate() {
+        let (from, to) = (&vertices[edge.from], &vertices[edge.to]);
+        segments[from.column].push(((from.x, from.y), (to.x, to.y), index));
+    }
+    for (c, column) in columns.iter().enumerate() {
+        for &source in &column.drawn {
+            let fan = &leaving[source];
+            if fan.is_empty() {
+                continue;
+            }
+            let rects_at = |pos: f64| -> Vec<Rect> {
+                fan.iter()
+                    .map(|&e| {
+                        let edge = &edges[e];
+                        label_rect(
+                            vertices[edge.from].at(),
+                            vertices[edge.to].at(),
+                            pos,
+                            sizes[e],
+                        )
+                    })
+                    .collect()
+            };
+            let mut best = (f64::INFINITY, LABEL_POSITIONS[0]);
+            for &pos in LABEL_POSITIONS {
+                let rects = rects_at(pos);
+                let mut score = 0.0;
+                for (i, (rect, &e)) in rects.iter().zip(fan).enumerate() {
+                    let (from, to) = (&vertices[edges[e].from], &vertices[edges[e].to]);
+                    // A label off the free part of its edge is worse than any overlap.
+                    if rect.x - rect.half_width < from.x + from.radius
+                        || rect.x + rect.half_width > to.x - to.radius
+                    {
+                        score += 100.0;
+                    }
+                    score += placed.overlap(rect, reach);
+                    score += rects[..i].iter().map(|r| r.overlap(rect)).sum::<f64>();
+                    let covered = segments[c]
+                        .iter()
+                        .filter(|&&(a, b, other)| {
+                            other != e && covers(from.at(), to.at(), pos, sizes[e], a, b)
+                        })
+                        .count();
+                    score += COVER_COST * covered as f64;
+                }
+                if score < best.0 - 1e-9 {
+                    best = (score, pos);
+                }
+            }
+            for (rect, &e) in rects_at(best.1).into_iter().zip(fan) {
+                edges[e].pos = best.1;
+                reach = reach.max(rect.half_width);
+                placed.insert(rect);
+            }
+        }
+    }
+}
+
+/// Whether a LaTeX name has a subscript and whether it has a superscript.
+fn scripts(latex: &str) -> (bool, bool) {
+    fn walk(pieces: &[Piece], found: &mut (bool, bool)) {
+        for piece in pieces {
+            match piece {
+                Piece::Text(_) => {}
+                Piece::Upright(inner) => walk(inner, found),
+                Piece::Sub(inner) => {
+                    found.0 = true;
+                    walk(inner, found);
+                }
+                Piece::Sup(inner) => {
+                    found.1 = true;
+                    walk(inner, found);
+                }
+            }
+        }
+    }
+    let mut found = (false, false);
+    walk(&parse_tex(latex), &mut found);
+    found
+}
+
+/// The size (cm) of a label set in `\scriptsize` with its white margin: taller with a
+/// subscript or a superscript.
+fn label_size(label: &str) -> (f64, f64) {
+    let (sub, sup) = scripts(label);
+    let height = 0.3 + 0.08 * f64::from(u8::from(sub) + u8::from(sup));
+    (text_width(label, 12.0) + 0.1, height)
 }
 
 /// A function as it is written in front of the pre-activation, in plain LaTeX (no
@@ -820,7 +1250,7 @@ fn text_width(latex: &str, font_px: f64) -> f64 {
             .map(|piece| match piece {
                 Piece::Text(text) => text.chars().count() as f64 * scale,
                 Piece::Upright(inner) => width(inner, scale),
-                Piece::Sub(inner) | Piece::Sup(inner) => width(inner, scale * 0.7),
+                Piece::Sub(inner) | Piece::Sup(inner) => width(inner, scale * 0.8),
             })
             .sum()
     }
@@ -1248,8 +1678,8 @@ mod tests {
         assert!(tikz.starts_with("\\begin{tikzpicture}"));
         assert!(tikz.trim_end().ends_with("\\end{tikzpicture}"));
         assert!(tikz.contains("{$w_{1}$}"));
-        assert!(tikz.contains("label={[side]above:{$+b_{h11}$}}"));
-        assert!(tikz.contains("label={[side]below:{$\\sigma(h_{11})$}}"));
+        assert!(tikz.contains("\\node[side, anchor=south] at (v2.north) {$+b_{h11}$};"));
+        assert!(tikz.contains("\\node[side, anchor=north] at (v2.south) {$\\sigma(h_{11})$};"));
         assert_eq!(
             tikz.matches("\\draw[->]").count(),
             11,
@@ -1272,27 +1702,44 @@ mod tests {
 
     #[test]
     fn wide_layers_are_truncated() {
+        // 16 inputs and a 256-wide layer (a wider input layer would only make the derivation,
+        // not the drawing, slower: the fan-in of a unit costs the chain rule quadratically).
         let diagram = from_text(
-            "mlp 256 -> 256 relu -> 2 sigmoid\ntargets y = [0, 1]\nloss half_squared_error\n",
+            "mlp 16 -> 256 relu -> 2 sigmoid\ntargets y = [0, 1]\nloss half_squared_error\n",
         );
-        assert_eq!(column_sizes(&diagram), [256, 256, 2]);
+        assert_eq!(column_sizes(&diagram), [16, 256, 2]);
         for column in &diagram.columns[..2] {
             assert_eq!(column.drawn.len(), HEAD + TAIL);
             assert!(column.ellipsis.is_some());
         }
+        assert!(diagram.columns[2].ellipsis.is_none());
         assert_eq!(
             labels(&diagram, 0),
             [
-                "x_{1}", "x_{2}", "x_{3}", "x_{4}", "x_{5}", "x_{255}", "x_{256}"
+                "x_{1}", "x_{2}", "x_{3}", "x_{4}", "x_{5}", "x_{15}", "x_{16}"
             ]
         );
+        assert_eq!(labels(&diagram, 1)[6], "a^{(1)}_{256}");
         assert_eq!(diagram.vertices.len(), 16);
         assert_eq!(diagram.edges.len(), 7 * 7 + 7 * 2);
-        assert_eq!(edges_labelled(&diagram, "w^{(1)}_{256,256}"), 1);
+        // 49 weights between the first two columns: only the first row and column of the
+        // weight matrix keep their labels; the 14 of the last layer all do.
+        let labelled = |from_column: usize| {
+            diagram
+                .edges
+                .iter()
+                .filter(|e| e.label.is_some() && diagram.vertices[e.from].column == from_column)
+                .count()
+        };
+        assert_eq!((labelled(0), labelled(1)), (7 + 7 - 1, 14));
+        assert_eq!(edges_labelled(&diagram, "w^{(1)}_{256,1}"), 1);
+        assert_eq!(edges_labelled(&diagram, "w^{(1)}_{1,16}"), 1);
+        assert_eq!(edges_labelled(&diagram, "w^{(1)}_{256,16}"), 0);
+        assert_eq!(edges_labelled(&diagram, "w^{(2)}_{2,256}"), 1);
         let (svg, tikz) = (diagram.svg(), diagram.tikz());
         assert_well_formed(&svg);
-        assert!(svg.contains('\u{22ee}'));
-        assert!(tikz.contains("\\vdots"));
+        assert!(svg.contains('\u{22ee}') && svg.contains("256 units"));
+        assert!(tikz.contains("\\vdots") && tikz.contains("{16 inputs}"));
         assert!(svg.len() < 40_000 && tikz.len() < 20_000);
     }
 

@@ -52,6 +52,8 @@ impl Format {
 /// The built-in templates: (name, text). Names are `stem.extension`.
 const BUILTIN: &[(&str, &str)] = &[
     ("derive.txt", include_str!("../../templates/derive.txt")),
+    ("check.txt", include_str!("../../templates/check.txt")),
+    ("check.md", include_str!("../../templates/check.md")),
     ("derive.md", include_str!("../../templates/derive.md")),
     ("derive.tex", include_str!("../../templates/derive.tex")),
     (

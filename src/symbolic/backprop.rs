@@ -49,6 +49,7 @@ pub struct Gradient {
 }
 
 /// Every symbolic fact about one network: bodies, locals, gradients.
+#[derive(Clone)]
 pub struct Derivation {
     /// The pool holding every expression below.
     pub pool: Pool,

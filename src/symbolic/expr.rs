@@ -62,6 +62,7 @@ pub enum Node {
 }
 
 /// The arena of hash-consed expressions.
+#[derive(Clone)]
 pub struct Pool {
     nodes: Vec<Node>,
     table: HashTable<ExprId>,

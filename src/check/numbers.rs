@@ -1,0 +1,91 @@
+//! Numbers as a student writes them: each written number stands for every value that rounds to
+//! it (0.494 is anything in [0.4935, 0.4945]), so a computation on written numbers is an
+//! interval, and a stated result is consistent when its own interval meets that one. This is the
+//! tolerance the digits imply, not a fixed epsilon.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use super::read::{Func as ReadFunc, MathExpr};
+use crate::eval::decimal::Decimal;
+use crate::eval::dyadic::{Direction, Dyadic};
+use crate::eval::interval::Interval;
+
+/// Working precision of these enclosures, in bits.
+const PREC: u32 = 128;
+
+/// The interval a written number stands for.
+pub fn implied(text: &str) -> Option<Interval> {
+    let (lo, hi) = Decimal::parse(text)?.implied_interval();
+    enclose_rationals(&lo, &hi)
+}
+
+/// An interval with rational bounds, rounded outward.
+pub fn enclose_rationals(lo: &BigRational, hi: &BigRational) -> Option<Interval> {
+    Interval::from_bounds(
+        Dyadic::from_rational_round(lo, PREC, Direction::Down),
+        Dyadic::from_rational_round(hi, PREC, Direction::Up),
+    )
+}
+
+/// The values a numbers-only expression can take when each number ranges over what it rounds
+/// from; `None` when it cannot be evaluated (a name in it, a division by an interval with 0).
+pub fn enclose(expr: &MathExpr) -> Option<Interval> {
+    Some(match expr {
+        MathExpr::Number(text) => implied(text)?,
+        MathExpr::Name(_) | MathExpr::Grad { .. } => return None,
+        MathExpr::Neg(a) => -&enclose(a)?,
+        MathExpr::Add(a, b) => enclose(a)?.add(&enclose(b)?, PREC),
+        MathExpr::Sub(a, b) => enclose(a)?.sub(&enclose(b)?, PREC),
+        MathExpr::Mul(a, b) => enclose(a)?.mul(&enclose(b)?, PREC).ok()?,
+        MathExpr::Div(a, b) => enclose(a)?.div(&enclose(b)?, PREC).ok()?,
+        MathExpr::Pow(base, exponent) => {
+            let MathExpr::Number(n) = exponent.as_ref() else {
+                return None;
+            };
+            let n: i64 = n.parse().ok().filter(|n: &i64| n.abs() <= 64)?;
+            enclose(base)?.powi(n, PREC).ok()?
+        }
+        MathExpr::Call { func, arg } => {
+            let x = enclose(arg)?;
+            match func {
+                ReadFunc::Sigmoid => x.sigmoid(PREC).ok()?,
+                ReadFunc::SigmoidPrime => {
+                    let s = x.sigmoid(PREC).ok()?;
+                    let one = Interval::from_i64(1);
+                    // σ(1 − σ) over an interval: the product of enclosures encloses it.
+                    s.mul(&one.sub(&s, PREC), PREC).ok()?
+                }
+                ReadFunc::Tanh => x.tanh(PREC).ok()?,
+                ReadFunc::Exp => x.exp(PREC).ok()?,
+                ReadFunc::Log => x.ln(PREC).ok()?,
+                ReadFunc::Softplus => x.softplus(PREC).ok()?,
+                ReadFunc::Relu => {
+                    if x.lo().is_positive() {
+                        x
+                    } else if !x.hi().is_positive() {
+                        Interval::from_i64(0)
+                    } else {
+                        Interval::from_bounds(Dyadic::zero(), x.hi().clone())?
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Whether two intervals have a point in common.
+pub fn meet(a: &Interval, b: &Interval) -> bool {
+    a.lo() <= b.hi() && b.lo() <= a.hi()
+}
+
+/// Whether an interval contains a rational.
+pub fn contains(interval: &Interval, value: &BigRational) -> bool {
+    interval.contains_rational(value)
+}
+
+/// The midpoint of an interval.
+pub fn midpoint(interval: &Interval) -> BigRational {
+    (interval.lo().to_rational() + interval.hi().to_rational())
+        / BigRational::from_integer(BigInt::from(2))
+}

@@ -1,1 +1,0 @@
-//! Reading submissions: Markdown with LaTeX math, or a plain answers file, into claims.
