@@ -23,7 +23,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ast::Expr;
+use crate::ast::{DeclKind, Expr};
 use crate::func::Func;
 use crate::graph::{Body, Network, SymbolId, SymbolKind};
 use crate::symbolic::backprop::Derivation;
@@ -118,6 +118,8 @@ struct Edge {
     label: Option<String>,
     /// Where along the edge the label stands (0 at the source, 1 at the target).
     pos: f64,
+    /// The edge skips a column, and bows upwards so as not to run through the units between.
+    bend: bool,
 }
 
 /// The box the outputs feed.
@@ -184,7 +186,7 @@ impl Diagram {
                 .filter(|&id| {
                     matches!(
                         network.symbol(id).kind,
-                        SymbolKind::Node | SymbolKind::Declared(crate::ast::DeclKind::Input)
+                        SymbolKind::Node | SymbolKind::Declared(DeclKind::Input)
                     )
                 })
                 .collect();
@@ -202,11 +204,16 @@ impl Diagram {
                 .filter(|&id| network.symbol(id).is_node())
                 .collect();
         }
-        let is_output = |id: SymbolId| outputs.contains(&id);
+        // By symbol index, so that a layer of many outputs costs no search per equation.
+        let mut output_flags = vec![false; n_symbols];
+        for id in &outputs {
+            output_flags[id.index()] = true;
+        }
+        let is_output = |id: SymbolId| output_flags[id.index()];
 
         // Pre-activations absorbed into their activation's neuron: pre → activation.
         let mut absorbed_into: Vec<Option<SymbolId>> = vec![None; n_symbols];
-        let mut function_of: Vec<Option<Func>> = vec![None; n_symbols];
+        let mut function_of: Vec<Option<(SymbolId, Func)>> = vec![None; n_symbols];
         for equation in &network.equations {
             let node = equation.node;
             if node == loss {
@@ -218,14 +225,14 @@ impl Diagram {
             };
             if pre != loss && users[pre.index()] == 1 && !is_output(pre) {
                 absorbed_into[pre.index()] = Some(node);
-                function_of[node.index()] = Some(function);
+                function_of[node.index()] = Some((pre, function));
             }
         }
 
         // The units, inputs first, then nodes in equation order.
         let mut units: Vec<Unit> = Vec::new();
         let mut unit_of: Vec<Option<usize>> = vec![None; n_symbols];
-        for id in network.declared(crate::ast::DeclKind::Input) {
+        for id in network.declared(DeclKind::Input) {
             unit_of[id.index()] = Some(units.len());
             units.push(Unit {
                 role: Role::Input,
@@ -242,10 +249,9 @@ impl Diagram {
             if node == loss || absorbed_into[node.index()].is_some() {
                 continue;
             }
-            let function = function_of[node.index()];
-            let fed_by = match function {
-                Some(_) => pre_activation(network, derivation, node).unwrap_or(node),
-                None => node,
+            let (fed_by, function) = match function_of[node.index()] {
+                Some((pre, function)) => (pre, Some(function)),
+                None => (node, None),
             };
             let index = units.len();
             unit_of[node.index()] = Some(index);
@@ -371,11 +377,13 @@ impl Diagram {
                     source_symbol,
                 )
                 .map(|w| network.symbol(w).latex.clone());
+                let span = vertices[to].column - vertices[from].column;
                 edges.push(Edge {
                     from,
                     to,
                     label,
                     pos: 0.5,
+                    bend: span > 1,
                 });
             }
         }
@@ -422,7 +430,9 @@ impl Diagram {
                 let Some(label) = &edge.label else { continue };
                 let (from, to) = (&vertices[edge.from], &vertices[edge.to]);
                 let dx = gaps[from.column] * (to.column - from.column) as f64;
-                let half = label_rect((0.0, from.y), (dx, to.y), 0.5, label_size(label)).half_width;
+                let (dy, length) = (to.y - from.y, dx.hypot(to.y - from.y).max(1e-9));
+                let (width, height) = label_size(label);
+                let half = (width * dx + height * dy.abs()) / length / 2.0 + LABEL_PAD;
                 let gap = (8.0 * half)
                     .max(4.0 * (from.radius + half))
                     .max(4.0 * (to.radius + half))
@@ -517,20 +527,20 @@ impl Diagram {
             );
         }
         for edge in &self.edges {
-            match &edge.label {
-                Some(label) => {
-                    let _ = writeln!(
-                        out,
-                        "  \\draw[->] (v{}) -- node[weight, pos={}] {{${label}$}} (v{});",
-                        edge.from,
-                        num(edge.pos),
-                        edge.to
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "  \\draw[->] (v{}) -- (v{});", edge.from, edge.to);
-                }
-            }
+            let path = if edge.bend {
+                format!("to[bend left={BEND}]")
+            } else {
+                "--".to_string()
+            };
+            let node = match &edge.label {
+                Some(label) => format!(" node[weight, pos={}] {{${label}$}}", num(edge.pos)),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  \\draw[->] (v{}) {path}{node} (v{});",
+                edge.from, edge.to
+            );
         }
         // The labels over and under the units come after the edges, so that their white
         // background keeps them readable where edges arrive.
@@ -629,7 +639,23 @@ impl Diagram {
         };
         for edge in &self.edges {
             let (a, b) = (&self.vertices[edge.from], &self.vertices[edge.to]);
-            line(&mut out, a, (b.x, b.y), b.radius);
+            if edge.bend {
+                let [p0, p1, p2, p3] = Curve::of(a, b, true).0;
+                let _ = writeln!(
+                    out,
+                    "<path d=\"M{},{} C{},{} {},{} {},{}\" fill=\"none\"/>",
+                    px(p0.0),
+                    py(p0.1),
+                    px(p1.0),
+                    py(p1.1),
+                    px(p2.0),
+                    py(p2.1),
+                    px(p3.0),
+                    py(p3.1)
+                );
+            } else {
+                line(&mut out, a, (b.x, b.y), b.radius);
+            }
         }
         if let Some(loss) = &self.loss {
             let half = loss_half_width(&loss.label);
@@ -652,9 +678,8 @@ impl Diagram {
         for edge in &self.edges {
             let Some(label) = &edge.label else { continue };
             let (a, b) = (&self.vertices[edge.from], &self.vertices[edge.to]);
-            let x = a.x + (b.x - a.x) * edge.pos;
-            let y = a.y + (b.y - a.y) * edge.pos;
-            let angle = -(b.y - a.y).atan2(b.x - a.x).to_degrees();
+            let ((x, y), (ux, uy)) = Curve::of(a, b, edge.bend).at(edge.pos);
+            let angle = -uy.atan2(ux).to_degrees();
             let _ = writeln!(
                 out,
                 "<text x=\"{x}\" y=\"{y}\" dy=\"0.35em\" transform=\"rotate({angle} {x} {y})\">{}</text>",
@@ -794,6 +819,23 @@ impl Diagram {
                 );
             }
         }
+        // A skip edge bows out, maybe above the top row, with its label.
+        for edge in self.edges.iter().filter(|e| e.bend) {
+            let curve = Curve::of(&self.vertices[edge.from], &self.vertices[edge.to], true);
+            for i in 0..=8 {
+                let ((x, y), _) = curve.at(f64::from(i) / 8.0);
+                include(x, x, y - 0.05, y + 0.05);
+            }
+            if let Some(label) = &edge.label {
+                let rect = label_rect(&curve, edge.pos, label_size(label));
+                include(
+                    rect.x - rect.half_width,
+                    rect.x + rect.half_width,
+                    rect.y - rect.half_height,
+                    rect.y + rect.half_height,
+                );
+            }
+        }
         for column in &self.columns {
             if let Some(y) = column.ellipsis {
                 include(column.x, column.x, y - 0.3, y + 0.3);
@@ -884,13 +926,6 @@ fn activation_of(
     }
 }
 
-/// The pre-activation a collapsed activation is applied to.
-fn pre_activation(network: &Network, derivation: &Derivation, node: SymbolId) -> Option<SymbolId> {
-    let equation = network.equations.iter().find(|eq| eq.node == node)?;
-    let body = derivation.body(node)?;
-    activation_of(network, derivation, equation, body).map(|(pre, _)| pre)
-}
-
 /// The bias: the one parameter standing alone as a term of a sum (`b + w1 x1 + w2 x2`).
 fn bias_of(network: &Network, derivation: &Derivation, body: ExprId) -> Option<SymbolId> {
     let pool = &derivation.pool;
@@ -944,7 +979,7 @@ fn thin_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
 /// Where the labels along edges may stand, most preferred first: the middle, then by turns
 /// towards either end.
 const LABEL_POSITIONS: &[f64] = &[
-    0.5, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8, 0.42, 0.58, 0.3, 0.7, 0.45, 0.55, 0.28, 0.72,
+    0.5, 0.3, 0.7, 0.4, 0.6, 0.22, 0.78, 0.35, 0.65, 0.45, 0.55, 0.26, 0.74, 0.18, 0.82,
 ];
 
 /// Room kept around a weight label when placing it (cm).
@@ -1007,33 +1042,111 @@ impl Placed {
     }
 }
 
-/// The box of a weight label set along an edge at `pos`, rotated with the edge (`sloped`).
-fn label_rect(from: Point, to: Point, pos: f64, (width, height): (f64, f64)) -> Rect {
-    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
-    let length = dx.hypot(dy).max(1e-9);
-    let (cos, sin) = ((dx / length).abs(), (dy / length).abs());
+/// How far a skip edge bows out at its ends (degrees), TikZ's `bend left`.
+const BEND: f64 = 25.0;
+/// TikZ's distance of a curve's control points, as a fraction of the distance of its ends
+/// (`looseness=1`).
+const LOOSENESS: f64 = 0.3915;
+
+/// An edge as drawn, from border to border: a cubic Bézier curve (a straight edge has its
+/// control points at thirds, so that curve time is the fraction of its length, as TikZ's `pos`).
+#[derive(Clone, Copy, Debug)]
+struct Curve([Point; 4]);
+
+impl Curve {
+    /// The curve TikZ draws for `(from) -- (to)`, or `(from) to[bend left=BEND] (to)`.
+    fn of(from: &Vertex, to: &Vertex, bend: bool) -> Curve {
+        let angle = (to.y - from.y).atan2(to.x - from.x);
+        let along = |angle: f64, distance: f64, (x, y): Point| {
+            (x + distance * angle.cos(), y + distance * angle.sin())
+        };
+        if !bend {
+            let start = along(angle, from.radius, from.at());
+            let end = along(angle, -to.radius, to.at());
+            let third = |k: f64| {
+                (
+                    start.0 + (end.0 - start.0) * k / 3.0,
+                    start.1 + (end.1 - start.1) * k / 3.0,
+                )
+            };
+            return Curve([start, third(1.0), third(2.0), end]);
+        }
+        // Out of the source at BEND to the left of the straight line, into the target from
+        // BEND to its left, as TikZ's `bend left` does.
+        let (out, into) = (
+            angle + BEND.to_radians(),
+            angle + 180f64.to_radians() - BEND.to_radians(),
+        );
+        let start = along(out, from.radius, from.at());
+        let end = along(into, to.radius, to.at());
+        let distance = LOOSENESS * (end.0 - start.0).hypot(end.1 - start.1);
+        Curve([
+            start,
+            along(out, distance, start),
+            along(into, distance, end),
+            end,
+        ])
+    }
+
+    /// The point at curve time `t` and the unit tangent there.
+    fn at(&self, t: f64) -> (Point, Point) {
+        let [p0, p1, p2, p3] = self.0;
+        let u = 1.0 - t;
+        let mix = |a: f64, b: f64, c: f64, d: f64| {
+            u * u * u * a + 3.0 * u * u * t * b + 3.0 * u * t * t * c + t * t * t * d
+        };
+        let slope = |a: f64, b: f64, c: f64, d: f64| {
+            3.0 * u * u * (b - a) + 6.0 * u * t * (c - b) + 3.0 * t * t * (d - c)
+        };
+        let (dx, dy) = (slope(p0.0, p1.0, p2.0, p3.0), slope(p0.1, p1.1, p2.1, p3.1));
+        let length = dx.hypot(dy).max(1e-9);
+        (
+            (mix(p0.0, p1.0, p2.0, p3.0), mix(p0.1, p1.1, p2.1, p3.1)),
+            (dx / length, dy / length),
+        )
+    }
+
+    /// The distance between the ends.
+    fn chord(&self) -> f64 {
+        let [start, _, _, end] = self.0;
+        (end.0 - start.0).hypot(end.1 - start.1)
+    }
+
+    /// The curve as a few straight pieces, for `covers`.
+    fn pieces(&self) -> Vec<(Point, Point)> {
+        let straight = {
+            let [p0, p1, _, p3] = self.0;
+            let third = ((p3.0 - p0.0) / 3.0, (p3.1 - p0.1) / 3.0);
+            (p1.0 - p0.0 - third.0).abs() + (p1.1 - p0.1 - third.1).abs() < 1e-9
+        };
+        let n = if straight { 1 } else { 8 };
+        (0..n)
+            .map(|i| {
+                (
+                    self.at(i as f64 / n as f64).0,
+                    self.at((i + 1) as f64 / n as f64).0,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The box of a weight label set on a curve at `pos`, rotated with it (`sloped`).
+fn label_rect(curve: &Curve, pos: f64, (width, height): (f64, f64)) -> Rect {
+    let ((x, y), (ux, uy)) = curve.at(pos);
+    let (cos, sin) = (ux.abs(), uy.abs());
     Rect {
-        x: from.0 + dx * pos,
-        y: from.1 + dy * pos,
+        x,
+        y,
         half_width: (width * cos + height * sin) / 2.0 + LABEL_PAD,
         half_height: (width * sin + height * cos) / 2.0 + LABEL_PAD,
     }
 }
 
-/// Whether a label set along the edge `from → to` at `pos` covers the segment `a → b`: the
-/// segment is clipped (Liang–Barsky) against the label's rectangle, in the label's own frame.
-fn covers(
-    from: Point,
-    to: Point,
-    pos: f64,
-    (width, height): (f64, f64),
-    a: Point,
-    b: Point,
-) -> bool {
-    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
-    let length = dx.hypot(dy).max(1e-9);
-    let (ux, uy) = (dx / length, dy / length);
-    let centre = (from.0 + dx * pos, from.1 + dy * pos);
+/// Whether a label set on a curve at `pos` covers the segment `a → b`: the segment is clipped
+/// (Liang–Barsky) against the label's rectangle, in the label's own frame.
+fn covers(curve: &Curve, pos: f64, (width, height): (f64, f64), a: Point, b: Point) -> bool {
+    let (centre, (ux, uy)) = curve.at(pos);
     let local = |(x, y): Point| {
         let (rx, ry) = (x - centre.0, y - centre.1);
         (rx * ux + ry * uy, ry * ux - rx * uy)
@@ -1117,11 +1230,17 @@ fn place_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
             leaving[edge.from].push(index);
         }
     }
+    let curves: Vec<Curve> = edges
+        .iter()
+        .map(|e| Curve::of(&vertices[e.from], &vertices[e.to], e.bend))
+        .collect();
     // The edges leaving each column, as segments, for `covers`.
     let mut segments: Vec<Vec<(Point, Point, usize)>> = vec![Vec::new(); columns.len()];
     for (index, edge) in edges.iter().enumerate() {
-        let (from, to) = (&vertices[edge.from], &vertices[edge.to]);
-        segments[from.column].push(((from.x, from.y), (to.x, to.y), index));
+        let column = vertices[edge.from].column;
+        for (a, b) in curves[index].pieces() {
+            segments[column].push((a, b, index));
+        }
     }
     for (c, column) in columns.iter().enumerate() {
         for &source in &column.drawn {
@@ -1131,15 +1250,7 @@ fn place_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
             }
             let rects_at = |pos: f64| -> Vec<Rect> {
                 fan.iter()
-                    .map(|&e| {
-                        let edge = &edges[e];
-                        label_rect(
-                            vertices[edge.from].at(),
-                            vertices[edge.to].at(),
-                            pos,
-                            sizes[e],
-                        )
-                    })
+                    .map(|&e| label_rect(&curves[e], pos, sizes[e]))
                     .collect()
             };
             let mut best = (f64::INFINITY, LABEL_POSITIONS[0]);
@@ -1147,11 +1258,10 @@ fn place_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
                 let rects = rects_at(pos);
                 let mut score = 0.0;
                 for (i, (rect, &e)) in rects.iter().zip(fan).enumerate() {
-                    let (from, to) = (&vertices[edges[e].from], &vertices[edges[e].to]);
-                    // A label off the free part of its edge is worse than any overlap.
-                    if rect.x - rect.half_width < from.x + from.radius
-                        || rect.x + rect.half_width > to.x - to.radius
-                    {
+                    // A label hanging off either end of its edge is worse than any overlap.
+                    let chord = curves[e].chord();
+                    let half = sizes[e].0 / 2.0;
+                    if pos * chord < half || (1.0 - pos) * chord < half {
                         score += 100.0;
                     }
                     score += placed.overlap(rect, reach);
@@ -1159,7 +1269,7 @@ fn place_labels(columns: &[Column], vertices: &[Vertex], edges: &mut [Edge]) {
                     let covered = segments[c]
                         .iter()
                         .filter(|&&(a, b, other)| {
-                            other != e && covers(from.at(), to.at(), pos, sizes[e], a, b)
+                            other != e && covers(&curves[e], pos, sizes[e], a, b)
                         })
                         .count();
                     score += COVER_COST * covered as f64;
@@ -1761,6 +1871,94 @@ mod tests {
             diagram.edges.iter().filter(|e| e.label.is_none()).count(),
             2
         );
+    }
+
+    #[test]
+    fn skip_connections_span_columns() {
+        // x feeds both the hidden unit and the output directly.
+        let diagram = from_text(
+            "input x = 1\ntarget y = 0\nparam u = 0.5\nparam v = 0.25\nparam w = 2\n\
+             h = u*x\na = sigmoid(h)\nz = w*x + v*a\nout = tanh(z)\nloss L = (out - y)^2\n",
+        );
+        assert_eq!(column_sizes(&diagram), [1, 1, 1]);
+        assert_eq!(labels(&diagram, 2), ["\\mathit{out}"]);
+        let skip = diagram
+            .edges
+            .iter()
+            .find(|e| e.label.as_deref() == Some("w"))
+            .expect("x → out carries w");
+        assert_eq!(
+            (
+                diagram.vertices[skip.from].column,
+                diagram.vertices[skip.to].column
+            ),
+            (0, 2)
+        );
+        assert_eq!(diagram.edges.len(), 3);
+    }
+
+    #[test]
+    fn functions_other_than_sigmoid_collapse_too() {
+        let diagram = from_text(
+            "input x = 1\ntarget y = 0\nparam w = 0.5\nparam b = 0.1\n\
+             h = b + w*x\na = leaky_relu(h, 0.1)\nz = 2*a\nout = identity(z)\n\
+             loss L = (out - y)^2\n",
+        );
+        assert_eq!(column_sizes(&diagram), [1, 1, 1]);
+        let a = &diagram.vertices[diagram.columns[1].drawn[0]];
+        assert_eq!(a.function.as_deref(), Some("\\mathrm{LReLU}(h)"));
+        assert_eq!(a.bias.as_deref(), Some("b"));
+        let out = &diagram.vertices[diagram.columns[2].drawn[0]];
+        assert_eq!(out.function.as_deref(), Some("\\mathrm{id}(z)"));
+        // ∂z/∂a = 2 is no parameter: no label.
+        assert_eq!(
+            diagram.edges.iter().filter(|e| e.label.is_some()).count(),
+            1
+        );
+    }
+
+    #[test]
+    fn softmax_outputs_keep_their_logits() {
+        let diagram = from_text("mlp 2 -> 3 softmax\ntargets y = [0, 1, 0]\nloss cross_entropy\n");
+        // h1..h3 feed every softmax output, so none of them is absorbed.
+        assert_eq!(column_sizes(&diagram), [2, 3, 3]);
+        assert_eq!(diagram.edges.len(), 2 * 3 + 3 * 3);
+        assert_eq!(diagram.loss.as_ref().map(|l| l.from.len()), Some(3));
+    }
+
+    #[test]
+    fn a_loss_on_inputs_alone_still_has_its_box() {
+        let diagram = from_text("input x = 1\ntarget y = 0\nparam w = 0.5\nloss L = (w*x - y)^2\n");
+        assert_eq!(column_sizes(&diagram), [1]);
+        assert_eq!(diagram.loss.as_ref().map(|l| l.from.clone()), Some(vec![0]));
+        assert_well_formed(&diagram.svg());
+    }
+
+    #[test]
+    fn wide_pictures_are_scaled_to_the_page() {
+        let diagram = from_text(
+            "mlp 2 -> 2 tanh -> 2 tanh -> 2 tanh -> 2 tanh -> 1 sigmoid\n\
+             targets y = [1]\nloss half_squared_error\n",
+        );
+        assert_eq!(diagram.columns.len(), 6);
+        let tikz = diagram.tikz();
+        assert!(tikz.contains("every node/.append style={transform shape}"));
+        assert!(!from_file("slides.bp").tikz().contains("scale="));
+    }
+
+    #[test]
+    fn author_names_are_escaped_in_svg() {
+        let diagram = from_text(
+            "title \"A & B <net>\"\ninput x = 1\ntarget y = 0\nparam w = 0.5\n\
+             latex w = \"\\omega_{a<b}\"\nh = w*x\nloss L = (h - y)^2\n",
+        );
+        let svg = diagram.svg();
+        assert_well_formed(&svg);
+        assert!(svg.contains("<title>A &amp; B &lt;net&gt;</title>"));
+        assert!(
+            svg.contains("ω<tspan baseline-shift=\"sub\" font-size=\"smaller\">a&lt;b</tspan>")
+        );
+        assert!(diagram.tikz().contains("{$\\omega_{a<b}$}"));
     }
 
     #[test]

@@ -32,13 +32,15 @@ pub fn parse_points(text: &str) -> Option<BigRational> {
     (!value.is_negative()).then_some(value)
 }
 
-/// Half a unit in the last place of a rounded value (5e-5 for 0.5057), as plain text.
+/// Half a unit in the last place of a rounded value (0.00005 for 0.5057, 5 for 1230 at three
+/// significant figures), as plain text.
 pub fn half_unit(decimal: &Decimal) -> String {
     let scale = decimal.scale();
-    let ten = BigRational::from_integer(BigInt::from(10));
-    let half = BigRational::new(BigInt::from(5), BigInt::from(10))
-        * ten.pow(i32::try_from(-scale).unwrap_or(i32::MIN / 2));
-    exact_decimal(&half).unwrap_or_else(|| format!("5e{}", -scale - 1))
+    match usize::try_from(scale) {
+        Ok(places) => format!("0.{}5", "0".repeat(places)),
+        Err(_) if scale > -20 => format!("5{}", "0".repeat((-scale - 1) as usize)),
+        Err(_) => format!("5e{}", -scale - 1),
+    }
 }
 
 /// The exact decimal expansion of a rational whose expansion terminates within 40 digits after
@@ -84,6 +86,15 @@ mod tests {
 
     fn q(n: i64, d: i64) -> BigRational {
         BigRational::new(n.into(), d.into())
+    }
+
+    #[test]
+    fn half_units() {
+        let d = |text: &str| Decimal::parse(text).unwrap();
+        assert_eq!(half_unit(&d("0.5057")), "0.00005");
+        assert_eq!(half_unit(&d("12")), "0.5");
+        assert_eq!(half_unit(&Decimal::new(BigInt::from(123), -1)), "5");
+        assert_eq!(half_unit(&Decimal::new(BigInt::from(123), -3)), "500");
     }
 
     #[test]

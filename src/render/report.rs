@@ -36,13 +36,12 @@ pub struct Value {
     pub value: String,
     /// The rounded decimal in LaTeX.
     pub value_latex: String,
-    /// The exact value: a fraction, or a closed form when it is not rational.
-    pub exact: Text,
+    /// The exact value: a fraction, or the closed form in numbers only (1/(1 + e^{31/250}))
+    /// when it is not rational; `null` when that closed form would be larger than
+    /// `CLOSED_FORM_LIMIT` nodes (the chain-rule forms say how the value is made).
+    pub exact: Option<Text>,
     /// Whether the exact value is a rational number.
     pub rational: bool,
-    /// Whether the exact form is in numbers only (a fraction, or a closed form such as
-    /// 1/(1 + e^{31/250})) rather than in terms of other irrational quantities.
-    pub closed: bool,
     /// Half a unit in the last printed place (the tolerance a numerical question accepts).
     pub tolerance: String,
 }
@@ -275,7 +274,18 @@ pub struct ReportBuilder<'a> {
     expanded: FxHashMap<SymbolId, (Text, Prec)>,
     /// Gradients too long to inline in expanded forms.
     definitions: IndexMap<String, Definition>,
+    /// Expressions printed in names, by notation (locals and chain forms repeat a lot).
+    printed: FxHashMap<(ExprId, Notation), String>,
+    /// Rounded numbers of symbols, by notation.
+    numbers: FxHashMap<(Sym, Notation), String>,
+    /// The closed form of each symbol's value, `None` where it would be too large.
+    closed: FxHashMap<Sym, Option<ExprId>>,
+    /// Tree sizes of pool expressions.
+    sizes: FxHashMap<ExprId, u64>,
 }
+
+/// The largest closed form (in expression nodes, written out as a tree) a report prints.
+pub const CLOSED_FORM_LIMIT: u64 = 60;
 
 /// An expanded gradient longer than this (in plain characters) is referred to by its name in the
 /// expanded forms that use it, and defined once under "where".
@@ -301,6 +311,10 @@ impl<'a> ReportBuilder<'a> {
             rank,
             expanded: FxHashMap::default(),
             definitions: IndexMap::new(),
+            printed: FxHashMap::default(),
+            numbers: FxHashMap::default(),
+            closed: FxHashMap::default(),
+            sizes: FxHashMap::default(),
         }
     }
 
@@ -343,7 +357,7 @@ impl<'a> ReportBuilder<'a> {
             .collect();
         let loss_id = network.loss;
         let loss_value = self.values.value(loss_id).expect("the loss is evaluated");
-        let loss_value = self.value(loss_value, |b| b.derivation.body(loss_id));
+        let loss_value = self.value(loss_value, |b| b.closed_sym(Sym::Value(loss_id)));
         let after = self
             .values
             .loss_after
@@ -402,7 +416,7 @@ impl<'a> ReportBuilder<'a> {
                 plain: display(false, &numbers),
                 latex: display(true, &numbers_latex),
             },
-            value: self.value(real, |b| b.derivation.body(id)),
+            value: self.value(real, |b| b.closed_sym(Sym::Value(id))),
         }
     }
 
@@ -504,7 +518,7 @@ impl<'a> ReportBuilder<'a> {
             expanded: self.expanded_text(id, gradient.chain),
             substituted: self.numbers(gradient.factored),
             terms,
-            value: self.value(real, |_| Some(gradient.chain)),
+            value: self.value(real, |b| b.closed_sym(Sym::Grad(id))),
         })
     }
 
@@ -558,7 +572,7 @@ impl<'a> ReportBuilder<'a> {
             },
             formula,
             substituted,
-            value: self.value(real, |_| Some(expression)),
+            value: self.value(real, |b| b.closed_expr(expression)),
         })
     }
 
@@ -630,100 +644,136 @@ impl<'a> ReportBuilder<'a> {
         .print_with_prec(id)
     }
 
-    /// An expression in names.
-    fn names(&self, id: ExprId) -> Text {
-        let network = self.network;
+    /// An expression in names (memoized: locals and chain forms repeat a lot).
+    fn names(&mut self, id: ExprId) -> Text {
         Text {
-            plain: self.print(id, Notation::Plain, false, &|sym| {
-                Atom::Name(name_text(network, sym).plain)
-            }),
-            latex: self.print(id, Notation::Latex, false, &|sym| {
-                Atom::Name(name_text(network, sym).latex)
-            }),
+            plain: self.names_in(id, Notation::Plain),
+            latex: self.names_in(id, Notation::Latex),
         }
     }
 
+    fn names_in(&mut self, id: ExprId, notation: Notation) -> String {
+        if let Some(text) = self.printed.get(&(id, notation)) {
+            return text.clone();
+        }
+        let network = self.network;
+        let text = self.print(id, notation, false, &|sym| {
+            let name = name_text(network, sym);
+            Atom::Name(if notation == Notation::Latex {
+                name.latex
+            } else {
+                name.plain
+            })
+        });
+        self.printed.insert((id, notation), text.clone());
+        text
+    }
+
     /// An expression with this run's rounded numbers in place of its symbols.
-    fn numbers(&self, id: ExprId) -> Text {
-        let atom = |notation: Notation| {
-            move |sym: Sym| {
-                let real = match sym {
-                    Sym::Value(s) => self.values.value(s),
-                    Sym::Grad(s) => self.values.gradient(s),
-                };
-                match (sym, real) {
-                    (Sym::Value(s), Some(_)) => Atom::Number(self.number_of(s, notation)),
-                    (_, Some(real)) => {
-                        Atom::Number(number::format(&round(real, self.rounding), notation))
-                    }
-                    (_, None) => Atom::Name(name_text(self.network, sym).plain),
+    fn numbers(&mut self, id: ExprId) -> Text {
+        let symbols = self.derivation.pool.symbols(id);
+        for notation in [Notation::Plain, Notation::Latex] {
+            for &sym in &symbols {
+                if !self.numbers.contains_key(&(sym, notation)) {
+                    let text = self.number_text(sym, notation);
+                    self.numbers.insert((sym, notation), text);
                 }
             }
-        };
+        }
+        let numbers = &self.numbers;
+        let atom =
+            |notation: Notation| move |sym: Sym| Atom::Number(numbers[&(sym, notation)].clone());
         Text {
             plain: self.print(id, Notation::Plain, false, &atom(Notation::Plain)),
             latex: self.print(id, Notation::Latex, false, &atom(Notation::Latex)),
         }
     }
 
-    /// The rounded value and the exact form. `definition` gives the expression whose closed form
-    /// is printed when the value is not rational.
-    fn value(&mut self, real: &Real, definition: impl FnOnce(&Self) -> Option<ExprId>) -> Value {
+    /// A symbol's number as substituted into a formula (its name when it has no value).
+    fn number_text(&self, sym: Sym, notation: Notation) -> String {
+        let real = match sym {
+            Sym::Value(s) => self.values.value(s),
+            Sym::Grad(s) => self.values.gradient(s),
+        };
+        match (sym, real) {
+            (Sym::Value(s), Some(_)) => self.number_of(s, notation),
+            (_, Some(real)) => number::format(&round(real, self.rounding), notation),
+            (_, None) => name_text(self.network, sym).plain,
+        }
+    }
+
+    /// The rounded value and the exact form; `closed` finds the closed form of an irrational
+    /// value.
+    fn value(&mut self, real: &Real, closed: impl FnOnce(&mut Self) -> Option<ExprId>) -> Value {
         let decimal = round(real, self.rounding);
-        let (exact, closed) = match &real.exact {
-            Some(q) => (rational_text(q), true),
-            None => match definition(self) {
-                Some(expr) => self.closed_form(expr),
-                None => (
-                    Text {
-                        plain: "irrational".to_string(),
-                        latex: "\\text{irrational}".to_string(),
-                    },
-                    false,
-                ),
-            },
+        let exact = match &real.exact {
+            Some(q) => Some(rational_text(q)),
+            None => closed(self).map(|expr| self.closed_text(expr)),
         };
         Value {
             value: number::format(&decimal, Notation::Plain),
             value_latex: number::format(&decimal, Notation::Latex),
             exact,
             rational: real.exact.is_some(),
-            closed,
             tolerance: number::half_unit(&decimal),
         }
     }
 
-    /// The expression with every rational-valued symbol replaced by its fraction, the others
-    /// kept by name, σ and softplus written in exponentials.
-    fn closed_form(&mut self, expr: ExprId) -> (Text, bool) {
-        let values = self.values;
-        let pool = &mut self.derivation.pool;
-        let mut constants: FxHashMap<Sym, ExprId> = FxHashMap::default();
-        for sym in pool.symbols(expr) {
-            let real = match sym {
-                Sym::Value(s) => values.value(s),
-                Sym::Grad(s) => values.gradient(s),
-            };
-            if let Some(q) = real.and_then(|r| r.exact.clone()) {
-                constants.insert(sym, pool.constant(q));
-            }
+    /// The closed form of an expression: every symbol replaced by the closed form of its value,
+    /// `None` when one has none or the result is larger than `CLOSED_FORM_LIMIT`.
+    fn closed_expr(&mut self, expr: ExprId) -> Option<ExprId> {
+        let mut replacements: FxHashMap<Sym, ExprId> = FxHashMap::default();
+        for sym in self.derivation.pool.symbols(expr) {
+            replacements.insert(sym, self.closed_sym(sym)?);
         }
-        let replaced = pool.substitute(
+        let pool = &mut self.derivation.pool;
+        let closed = pool.substitute(
             expr,
-            &mut |sym| constants.get(&sym).copied(),
+            &mut |sym| replacements.get(&sym).copied(),
             &mut FxHashMap::default(),
         );
-        let closed = self.derivation.pool.symbols(replaced).is_empty();
+        (pool.tree_size(closed, &mut self.sizes) <= CLOSED_FORM_LIMIT).then_some(closed)
+    }
+
+    /// The closed form of a symbol's value (memoized).
+    fn closed_sym(&mut self, sym: Sym) -> Option<ExprId> {
+        if let Some(&known) = self.closed.get(&sym) {
+            return known;
+        }
+        // Marked first, so that a cycle of lookups (there is none in a DAG) cannot recurse.
+        self.closed.insert(sym, None);
+        let values = self.values;
+        let real = match sym {
+            Sym::Value(s) => values.value(s),
+            Sym::Grad(s) => values.gradient(s),
+        };
+        let closed = match (real.and_then(|r| r.exact.clone()), sym) {
+            (Some(q), _) => Some(self.derivation.pool.constant(q)),
+            (None, Sym::Value(s)) => self
+                .derivation
+                .body(s)
+                .and_then(|body| self.closed_expr(body)),
+            (None, Sym::Grad(s)) => self
+                .derivation
+                .gradient(s)
+                .map(|g| g.chain)
+                .and_then(|chain| self.closed_expr(chain)),
+        };
+        self.closed.insert(sym, closed);
+        closed
+    }
+
+    /// A closed form as text, σ and softplus written in exponentials.
+    fn closed_text(&mut self, expr: ExprId) -> Text {
         let network = self.network;
-        let text = Text {
-            plain: self.print(replaced, Notation::Plain, true, &|sym| {
+        Text {
+            plain: self.print(expr, Notation::Plain, true, &|sym| {
                 Atom::Name(name_text(network, sym).plain)
             }),
-            latex: self.print(replaced, Notation::Latex, true, &|sym| {
+            latex: self.print(expr, Notation::Latex, true, &|sym| {
                 Atom::Name(name_text(network, sym).latex)
             }),
-        };
-        (text, closed)
+        }
     }
 }
 

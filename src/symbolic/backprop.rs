@@ -13,7 +13,7 @@ use num_traits::{One, Zero};
 use rustc_hash::FxHashMap;
 
 use super::build::{SpanTable, lower_body};
-use super::diff::Differentiator;
+use super::diff::gradient;
 use super::expr::{ExprId, Node, Pool, Sym};
 use crate::ast::DeclKind;
 use crate::diag::DiagResult;
@@ -101,17 +101,12 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     }
 
     // users[s]: the equations using s, with their local derivative.
-    let mut differentiator = Differentiator::new();
     let mut users: Vec<Vec<ChainTerm>> = vec![Vec::new(); n_symbols];
     let mut rename_memo = FxHashMap::default();
     for equation in &network.equations {
         let body = bodies[equation.node.index()].expect("every equation was lowered");
-        for sym in pool.symbols(body) {
+        for (sym, local) in gradient(&mut pool, body) {
             let Sym::Value(used) = sym else { continue };
-            let local = differentiator.diff(&mut pool, body, sym);
-            if pool.is_zero(local) {
-                continue;
-            }
             let local_nodes = pool.rewrite(
                 local,
                 &mut |_, e| node_of_body.get(&e).copied(),

@@ -4,7 +4,7 @@
 //! which the parser gives as a left-nested chain just as deep.
 
 use num_rational::BigRational;
-use num_traits::ToPrimitive;
+use num_traits::{One, ToPrimitive, Zero};
 use rustc_hash::FxHashMap;
 
 use super::expr::{ExprId, Node, Pool, Sym};
@@ -41,6 +41,8 @@ pub fn lower_body(
 enum Frame<'a> {
     Visit(&'a Expr),
     Build(&'a Expr),
+    /// A chain `t1 ± t2 ± ...` whose terms were lowered: the sign of each, in order.
+    Sum(Vec<bool>),
 }
 
 /// Lowers one checked expression.
@@ -66,6 +68,18 @@ pub fn lower(
                     stack.push(Frame::Build(expr));
                     stack.push(Frame::Visit(operand));
                 }
+                Expr::Binary {
+                    op: BinOp::Add | BinOp::Sub,
+                    ..
+                } => {
+                    // A whole chain of + and - becomes one sum: adding term by term would copy
+                    // the growing sum n times, quadratic in a layer's fan-in.
+                    let terms = sum_terms(expr);
+                    stack.push(Frame::Sum(
+                        terms.iter().map(|&(negative, _)| negative).collect(),
+                    ));
+                    stack.extend(terms.iter().rev().map(|&(_, term)| Frame::Visit(term)));
+                }
                 Expr::Binary { lhs, rhs, .. } => {
                     stack.push(Frame::Build(expr));
                     stack.push(Frame::Visit(rhs));
@@ -84,9 +98,46 @@ pub fn lower(
                 let built = build_one(pool, expr, &mut values, spans)?;
                 values.push(built);
             }
+            Frame::Sum(signs) => {
+                let terms = values.split_off(values.len() - signs.len());
+                let one = BigRational::one();
+                let sum = pool.linear(
+                    BigRational::zero(),
+                    signs.iter().zip(terms).map(|(&negative, term)| {
+                        (if negative { -&one } else { one.clone() }, term)
+                    }),
+                );
+                values.push(sum);
+            }
         }
     }
     Ok(values.pop().expect("an expression lowers to one value"))
+}
+
+/// The terms of a chain of `+` and `-` (left-nested, as parsed) in source order, each with
+/// whether it is subtracted. Iterative: a chain can be 50,000 terms deep.
+fn sum_terms(expr: &Expr) -> Vec<(bool, &Expr)> {
+    let mut terms = Vec::new();
+    let mut current = expr;
+    loop {
+        match current {
+            Expr::Binary {
+                op: op @ (BinOp::Add | BinOp::Sub),
+                lhs,
+                rhs,
+                ..
+            } => {
+                terms.push((*op == BinOp::Sub, rhs.as_ref()));
+                current = lhs;
+            }
+            _ => {
+                terms.push((false, current));
+                break;
+            }
+        }
+    }
+    terms.reverse();
+    terms
 }
 
 fn build_one(

@@ -15,7 +15,7 @@ use super::expr::{ExprId, Node, Pool, Sym};
 use crate::func::Func;
 
 /// The output language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Notation {
     /// ASCII: `sigmoid(h11)*(1 - sigmoid(h11))`.
     Plain,
@@ -267,8 +267,9 @@ impl Printer<'_> {
             let magnitude =
                 BigRational::new(coefficient.numer().abs(), coefficient.denom().clone());
             let fraction = self.rational(&magnitude).text;
+            // The fraction counts as a factor, so a lone sum or quotient after it is bracketed.
             let rest = self
-                .factor_list(&BigRational::one(), &numerator, flip)
+                .factor_list(&BigRational::one(), &numerator, flip, true)
                 .unwrap_or_default();
             let separator = if self.latex() { " " } else { "*" };
             return Out::new(
@@ -276,8 +277,8 @@ impl Printer<'_> {
                 if negative { Prec::Sum } else { Prec::Product },
             );
         }
-        let top = self.factor_list(&numer, &numerator, flip);
-        let bottom = self.factor_list(&denom, &denominator, None);
+        let top = self.factor_list(&numer, &numerator, flip, false);
+        let bottom = self.factor_list(&denom, &denominator, None, false);
         let text = match bottom {
             None => format!("{sign}{}", top.unwrap_or_else(|| "1".to_string())),
             Some(bottom) => {
@@ -307,33 +308,43 @@ impl Printer<'_> {
 
     /// Gradients first, then from the output side back toward the inputs, ties by id.
     fn order_factors(&self, factors: &mut [(ExprId, i32)]) {
-        factors.sort_by_key(|&(id, _)| {
+        if factors.len() < 2 {
+            return;
+        }
+        factors.sort_by_cached_key(|&(id, _)| {
             let is_gradient = matches!(self.pool.node(id), Node::Sym(Sym::Grad(_)));
             (!is_gradient, std::cmp::Reverse(self.max_rank(id)), id)
         });
     }
 
     fn max_rank(&self, id: ExprId) -> u32 {
-        self.pool
-            .symbols(id)
-            .into_iter()
-            .map(|sym| (self.rank)(sym))
-            .max()
-            .unwrap_or(0)
+        match self.pool.node(id) {
+            Node::Sym(sym) => (self.rank)(*sym),
+            Node::Const(_) => 0,
+            _ => self
+                .pool
+                .symbols(id)
+                .into_iter()
+                .map(|sym| (self.rank)(sym))
+                .max()
+                .unwrap_or(0),
+        }
     }
 
     /// `c f1^e1 f2^e2 ...` for a positive integer c; `None` for the empty product 1.
+    /// `after_coefficient`: a coefficient is printed before the list by the caller.
     fn factor_list(
         &self,
         coefficient: &BigRational,
         factors: &[(ExprId, i32)],
         flip: Option<ExprId>,
+        after_coefficient: bool,
     ) -> Option<String> {
         let mut parts: Vec<Out> = Vec::new();
         if !coefficient.is_one() {
             parts.push(self.rational(coefficient));
         }
-        let several = factors.len() + parts.len() > 1;
+        let several = after_coefficient || factors.len() + parts.len() > 1;
         for &(base, exponent) in factors {
             let out = if Some(base) == flip {
                 Out::new(self.pool_neg_text(base), Prec::Sum)

@@ -42,12 +42,11 @@ pub struct Step {
 pub struct Answer {
     /// The working, one step a line.
     pub steps: Vec<Step>,
-    /// The exact value (fraction or closed form), LaTeX.
-    pub exact_latex: String,
+    /// The exact value (fraction or closed form), LaTeX; `null` when the closed form is too
+    /// large to print.
+    pub exact_latex: Option<String>,
     /// Whether the exact value is rational.
     pub rational: bool,
-    /// Whether the exact form is in numbers only (else it names other quantities).
-    pub closed: bool,
     /// The correctly rounded value.
     pub value: String,
     /// The correctly rounded value in LaTeX.
@@ -111,6 +110,9 @@ pub struct Sheet {
     /// The sum of the points.
     pub total_points: String,
 }
+
+/// Exact forms longer than this (in plain characters) are left off answer keys.
+pub const EXACT_CHARS: usize = 80;
 
 /// Builds the sheet of one variant from its report.
 pub fn build(network: &Network, report: &Report, asked: &[Asked], variant: String) -> Sheet {
@@ -306,9 +308,13 @@ fn question(report: &Report, asked: &Asked) -> Option<Question> {
         points: points_text(&asked.points),
         answer: Answer {
             steps: distinct(steps),
-            exact_latex: value.exact.latex.clone(),
+            // A key prints the exact form inline; longer ones would run off the page.
+            exact_latex: value
+                .exact
+                .as_ref()
+                .filter(|e| e.plain.chars().count() <= EXACT_CHARS)
+                .map(|e| e.latex.clone()),
             rational: value.rational,
-            closed: value.closed,
             calculator: calculator(&quantity, &value.value),
             value: value.value.clone(),
             value_latex: value.value_latex.clone(),

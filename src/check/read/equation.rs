@@ -132,7 +132,11 @@ pub(super) fn check_nesting(tokens: &[Token<'_>]) -> Result<(), Fail> {
                             at: open.start,
                             reason: format!(
                                 "unbalanced {}: `{}` closed by `{}`",
-                                if open.kind == Kind::LBrace { "braces" } else { "parentheses" },
+                                if open.kind == Kind::LBrace {
+                                    "braces"
+                                } else {
+                                    "parentheses"
+                                },
                                 open.text,
                                 token.text
                             ),

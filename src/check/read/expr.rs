@@ -387,7 +387,7 @@ impl<'a, 's> Parser<'a, 's> {
             return self.missing();
         };
         let reason = match token.kind {
-            Kind::Bad if token.text.starts_with('\\') => {
+            Kind::Bad if token.text.starts_with("\\left") || token.text.starts_with("\\right") => {
                 format!("`{}` without a bracket after it", quote(token.text))
             }
             Kind::Bad => format!("unexpected character {}", describe(token.text)),
@@ -421,11 +421,12 @@ impl<'a, 's> Parser<'a, 's> {
         })
     }
 
+    /// Counts a recursive entry; every successful `enter` is paired with a `leave`.
     fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
-        if self.depth > MAX_RECURSION {
+        if self.depth == MAX_RECURSION {
             return fail(self.here(), too_deep());
         }
+        self.depth += 1;
         Ok(())
     }
 

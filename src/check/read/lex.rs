@@ -241,12 +241,9 @@ impl<'s> Lexer<'s> {
         while self.at(j).is_ascii_digit() {
             j += 1;
         }
-        if self.at(j) == b'.' && self.at(j + 1).is_ascii_digit() {
-            j += 1;
-            while self.at(j).is_ascii_digit() {
-                j += 1;
-            }
-        } else if j > start && self.at(j) == b',' && self.at(j + 1).is_ascii_digit() {
+        // A fraction: `.` (also at the start: `.5`), or a decimal comma after digits.
+        let point = self.at(j) == b'.' || (j > start && self.at(j) == b',');
+        if point && self.at(j + 1).is_ascii_digit() {
             j += 1;
             while self.at(j).is_ascii_digit() {
                 j += 1;
@@ -288,7 +285,10 @@ impl<'s> Lexer<'s> {
                 }
             }
             Mode::Plain => {
-                while self.at(j).is_ascii_alphanumeric() || self.at(j) == b'_' {
+                // `_{` is a LaTeX subscript even in an answers file (`h_{11}`).
+                while self.at(j).is_ascii_alphanumeric()
+                    || (self.at(j) == b'_' && self.at(j + 1) != b'{')
+                {
                     j += 1;
                 }
             }
@@ -350,7 +350,13 @@ impl<'s> Lexer<'s> {
     /// The delimiter after `\left`, `\right` or a size command (`\big`, `\Bigr`, ...).
     /// `side`: opening or closing by the command (`\left`, `\bigl`), else by the delimiter
     /// (`\big(`). `required` (for `\left`/`\right`): a missing delimiter is an error token.
-    fn delimiter(&mut self, start: usize, after: usize, side: Option<bool>, required: bool) -> usize {
+    fn delimiter(
+        &mut self,
+        start: usize,
+        after: usize,
+        side: Option<bool>,
+        required: bool,
+    ) -> usize {
         let mut j = after;
         while matches!(self.at(j), b' ' | b'\t' | b'\n' | b'\r') {
             j += 1;

@@ -20,6 +20,23 @@
 //!
 //! The format is Markdown when the text has at least one math span (or an unterminated one),
 //! else a plain answers file.
+//!
+//! Reading rules worth knowing downstream:
+//!
+//! - Sides are separated by `=`, and also by `\approx`, `≈`, `:=`, `\coloneqq` (students round
+//!   with `\approx`; the checker's tolerance decides).
+//! - A row, math block or answers line that starts with `=` continues the claim before it (its
+//!   sides get their own lines); if the math with `=` before it was unreadable, or there is none,
+//!   the continuation is unreadable itself rather than attached to an older claim.
+//! - Within a row, `\quad`, `\qquad`, arrows, `,`, `;` and `\text{prose}` separate equations:
+//!   `$a = 1, \quad b = 2.$` is two claims. Math without any `=` is neither a claim nor
+//!   unreadable (`$x_1$`); math whose only `=` is nested (`\sum_{i=1}`) is unreadable.
+//! - In LaTeX, a run of letters is one name (`Node`, `pred`): `xy` is a name, `x y` a product.
+//!   Letters then digits are a name with a subscript (`x1` is `x_1`). An unbraced subscript takes
+//!   a whole digit or letter run (`w_12` is `w_{12}`), as students mean it.
+//! - Any name may be differentiated (`\frac{\partial z}{\partial w_5}` has `of: z`); `dL/dw`
+//!   forms are derivatives only when both halves are `d` + name.
+//! - Prose outside math is ignored, in particular `NAME = VALUE` lines in a Markdown file.
 
 mod equation;
 mod expr;
@@ -409,10 +426,7 @@ pub(super) fn snippet(src: &str, start: usize, end: usize, focus: usize) -> Stri
     // All of it if it is short; else from up to 40 characters before the focus. (Counting stops
     // early, so a huge passage costs no more than a short one.)
     let short = src[start..end].chars().take(SNIPPET_CHARS + 1).count() <= SNIPPET_CHARS;
-    let mut from = focus;
-    if short {
-        from = start;
-    }
+    let mut from = if short { start } else { focus };
     for _ in 0..40 {
         if from <= start {
             break;
@@ -423,15 +437,10 @@ pub(super) fn snippet(src: &str, start: usize, end: usize, focus: usize) -> Stri
     if from > start {
         out.push('…');
     }
-    let mut taken = 0;
     let mut in_space = false;
     let mut to = from;
-    for c in src[from..end].chars() {
-        if taken == SNIPPET_CHARS {
-            break;
-        }
+    for c in src[from..end].chars().take(SNIPPET_CHARS) {
         to += c.len_utf8();
-        taken += 1;
         if c.is_whitespace() {
             if !in_space {
                 out.push(' ');
