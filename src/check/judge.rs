@@ -197,17 +197,10 @@ impl<'a> Judge<'a> {
         let Some(subject) = self.resolver().subject(&claim.sides[0].expr) else {
             return;
         };
-        let Some(last) = claim
-            .sides
-            .last()
-            .filter(|s| matches!(s.expr, MathExpr::Number(_)))
-        else {
+        let Some(last) = claim.sides.last() else {
             return;
         };
-        let (MathExpr::Number(text), Some(interval)) = (&last.expr, enclose(&last.expr)) else {
-            return;
-        };
-        let Some(value) = Decimal::parse(text).map(|d| d.to_rational()) else {
+        let (Some(value), Some(interval)) = (written_value(&last.expr), enclose(&last.expr)) else {
             return;
         };
         let wrong = self
@@ -465,6 +458,8 @@ impl<'a> Judge<'a> {
             Subject::Value(id) => route.forward[id.index()].as_ref(),
             Subject::Grad(id) => route.gradients[id.index()].as_ref(),
             Subject::Updated(id) => route.updated.get(id.index()).and_then(Option::as_ref),
+            Subject::After(id) if id == self.network.loss => route.loss_after.as_ref(),
+            Subject::After(_) => None,
         };
         value.is_some_and(|v| v.to_rational() == stated.to_rational())
     }
@@ -499,6 +494,8 @@ impl<'a> Judge<'a> {
             Subject::Value(id) => self.derivation.body(id)?,
             Subject::Grad(id) => self.derivation.gradient(id)?.chain,
             Subject::Updated(_) => subject_expr,
+            // After the update everything has moved; no single earlier value explains it.
+            Subject::After(_) => return None,
         };
         let mut used = Vec::new();
         let mut trivial = false;
@@ -570,13 +567,19 @@ impl<'a> Judge<'a> {
 
     fn true_value(&mut self, subject: Subject) -> Option<Real> {
         let expr = self.resolver().subject_expr(subject).ok()?;
-        eval_at(self.derivation, self.truth.as_ref()?, expr)
+        match subject {
+            Subject::After(_) => {
+                let after = self.after_update()?;
+                eval_at(self.derivation, &after, expr)
+            }
+            _ => eval_at(self.derivation, self.truth.as_ref()?, expr),
+        }
     }
 
     /// The quantity's correct chain-rule form (or equation), as plain text.
     fn true_form(&mut self, subject: Subject) -> String {
         let expr = match subject {
-            Subject::Value(id) => self.derivation.body(id),
+            Subject::Value(id) | Subject::After(id) => self.derivation.body(id),
             Subject::Grad(id) => self.derivation.gradient(id).map(|g| g.factored),
             Subject::Updated(_) => self.resolver().subject_expr(subject).ok(),
         };
@@ -601,7 +604,7 @@ impl<'a> Judge<'a> {
         match subject {
             Subject::Value(id) => self.network.name(id).to_string(),
             Subject::Grad(id) => format!("d{loss}/d{}", self.network.name(id)),
-            Subject::Updated(id) => format!("{}_new", self.network.name(id)),
+            Subject::Updated(id) | Subject::After(id) => format!("{}_new", self.network.name(id)),
         }
     }
 }
@@ -622,8 +625,18 @@ fn truth_is_zero(truth: &Values, subject: Subject) -> bool {
         Subject::Value(id) => truth.value(id),
         Subject::Grad(id) => truth.gradient(id),
         Subject::Updated(id) => truth.updated(id),
+        Subject::After(_) => None,
     };
     value.is_some_and(Real::is_exact_zero)
+}
+
+/// The value of a side that is a written number (`0.5`, `-0.12`, `-(0.12)`).
+fn written_value(expr: &MathExpr) -> Option<BigRational> {
+    match expr {
+        MathExpr::Number(text) => Decimal::parse(text).map(|d| d.to_rational()),
+        MathExpr::Neg(inner) => written_value(inner).map(|v| -v),
+        _ => None,
+    }
 }
 
 /// A value rounded to as many decimals as the student's number on `side` has (4 significant
@@ -669,12 +682,13 @@ fn fill_unknowns(network: &mut Network, derivation: &mut Derivation, submission:
         if network.symbol(id).is_node() || network.symbol(id).value.is_some() {
             continue;
         }
-        let number = claim.sides.iter().rev().find_map(|side| match &side.expr {
-            MathExpr::Number(text) => Decimal::parse(text),
-            _ => None,
-        });
-        if let Some(number) = number {
-            network.symbols[id.index()].value = Some(number.to_rational());
+        if let Some(value) = claim
+            .sides
+            .iter()
+            .rev()
+            .find_map(|side| written_value(&side.expr))
+        {
+            network.symbols[id.index()].value = Some(value);
         }
     }
 }

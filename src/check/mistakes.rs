@@ -35,6 +35,7 @@ pub fn mutants(
                 found.push((Kind::UpdateSign, pool.add2(p, g)));
             }
         }
+        Subject::After(_) => {}
         Subject::Value(id) => {
             // a = f(h) written as h.
             if let Some((h, _)) = activation_of(network, derivation, id) {
@@ -60,7 +61,7 @@ fn subject_symbol(pool: &mut Pool, subject: Subject) -> Option<ExprId> {
     match subject {
         Subject::Value(id) => Some(pool.sym(Sym::Value(id))),
         Subject::Grad(id) => Some(pool.sym(Sym::Grad(id))),
-        Subject::Updated(_) => None,
+        Subject::Updated(_) | Subject::After(_) => None,
     }
 }
 
@@ -186,6 +187,14 @@ fn gradient_mutants(
         let mut changed = terms.clone();
         changed[k].1 = substituted(pool, terms[k].1, &map);
         found.push((kind, sum(pool, &changed)));
+        // The same rename in every term: a factored (dL/dh21 + dL/dh22) w4 for w3.
+        if terms.len() > 1 {
+            let everywhere: Vec<(SymbolId, ExprId)> = terms
+                .iter()
+                .map(|&(child, local)| (child, substituted(pool, local, &map)))
+                .collect();
+            found.push((kind, sum(pool, &everywhere)));
+        }
     }
 
     // The upstream gradient of one term replaced by a sibling's.

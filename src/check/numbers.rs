@@ -1,5 +1,5 @@
-//! Numbers as a student writes them: each written number stands for every value that rounds to
-//! it (0.494 is anything in [0.4935, 0.4945]), so a computation on written numbers is an
+//! Numbers as a student writes them: each written decimal stands for every value that rounds
+//! to it (0.494 is anything in [0.4935, 0.4945]; a whole number such as the 1 of 1 - a is exact), so a computation on written numbers is an
 //! interval, and a stated result is consistent when its own interval meets that one. This is the
 //! tolerance the digits imply, not a fixed epsilon.
 
@@ -14,9 +14,14 @@ use crate::eval::interval::Interval;
 /// Working precision of these enclosures, in bits.
 const PREC: u32 = 128;
 
-/// The interval a written number stands for.
+/// The interval a written number stands for. A whole number written without a point (the 1 of
+/// `1 - a`, the 2 of a square) is exact; a decimal stands for what rounds to it.
 pub fn implied(text: &str) -> Option<Interval> {
-    let (lo, hi) = Decimal::parse(text)?.implied_interval();
+    let decimal = Decimal::parse(text)?;
+    if !text.contains(['.', 'e', 'E']) {
+        return Some(Interval::from_rational(&decimal.to_rational(), PREC));
+    }
+    let (lo, hi) = decimal.implied_interval();
     enclose_rationals(&lo, &hi)
 }
 
@@ -60,6 +65,16 @@ pub fn enclose(expr: &MathExpr) -> Option<Interval> {
                 ReadFunc::Exp => x.exp(PREC).ok()?,
                 ReadFunc::Log => x.ln(PREC).ok()?,
                 ReadFunc::Softplus => x.softplus(PREC).ok()?,
+                ReadFunc::Identity => x,
+                ReadFunc::Step => {
+                    if x.lo().is_positive() {
+                        Interval::from_i64(1)
+                    } else if !x.hi().is_positive() {
+                        Interval::from_i64(0)
+                    } else {
+                        Interval::from_bounds(Dyadic::zero(), Dyadic::one())?
+                    }
+                }
                 ReadFunc::Relu => {
                     if x.lo().is_positive() {
                         x

@@ -21,6 +21,8 @@ pub enum Subject {
     Grad(SymbolId),
     /// A parameter after the update: `w5_new`.
     Updated(SymbolId),
+    /// A node recomputed after the update: `L_new`, the loss after the step.
+    After(SymbolId),
 }
 
 /// Why a side cannot be put in the network's terms.
@@ -60,11 +62,7 @@ impl Resolver<'_> {
         match expr {
             MathExpr::Name(name) => {
                 let id = self.symbol(name)?;
-                Some(if name.updated {
-                    Subject::Updated(id)
-                } else {
-                    Subject::Value(id)
-                })
+                Some(self.named(id, name.updated))
             }
             MathExpr::Grad { of, wrt } => {
                 let of = self.symbol(of)?;
@@ -75,11 +73,21 @@ impl Resolver<'_> {
         }
     }
 
-    /// The expression a subject stands for: its symbol, or `p - eta dL/dp` for an update.
+    /// The subject a name stands for: a value, a parameter's update, or a node after the update.
+    fn named(&self, id: SymbolId, updated: bool) -> Subject {
+        match (updated, self.network.symbol(id).is_node()) {
+            (false, _) => Subject::Value(id),
+            (true, false) => Subject::Updated(id),
+            (true, true) => Subject::After(id),
+        }
+    }
+
+    /// The expression a subject stands for: its symbol, or `p - eta dL/dp` for an update (a
+    /// node after the update is its symbol too, evaluated after the update).
     pub fn subject_expr(&mut self, subject: Subject) -> Result<ExprId, ResolveError> {
         let pool = &mut self.derivation.pool;
         Ok(match subject {
-            Subject::Value(id) => pool.sym(Sym::Value(id)),
+            Subject::Value(id) | Subject::After(id) => pool.sym(Sym::Value(id)),
             Subject::Grad(id) => pool.sym(Sym::Grad(id)),
             Subject::Updated(id) => {
                 let rate = self.network.rate.ok_or_else(|| {
@@ -110,12 +118,15 @@ impl Resolver<'_> {
                 let id = self
                     .symbol(name)
                     .ok_or_else(|| ResolveError::Undefined(name.written.clone()))?;
-                let subject = if name.updated {
-                    Subject::Updated(id)
-                } else {
-                    Subject::Value(id)
-                };
-                self.subject_expr(subject)?
+                match self.named(id, name.updated) {
+                    Subject::After(_) => {
+                        return Err(ResolveError::Unsupported(format!(
+                            "`{}` inside an expression: a value after the update",
+                            name.written
+                        )));
+                    }
+                    subject => self.subject_expr(subject)?,
+                }
             }
             MathExpr::Grad { of, wrt } => {
                 let of_id = self
@@ -179,6 +190,8 @@ impl Resolver<'_> {
                     ReadFunc::Exp => pool.apply(Func::Exp, &[arg]),
                     ReadFunc::Log => pool.apply(Func::Log, &[arg]),
                     ReadFunc::Softplus => pool.apply(Func::Softplus, &[arg]),
+                    ReadFunc::Step => pool.apply(Func::Step, &[arg]),
+                    ReadFunc::Identity => arg,
                 }
             }
         })

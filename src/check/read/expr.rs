@@ -602,8 +602,16 @@ impl<'a, 's> Parser<'a, 's> {
     }
 
     fn power(&mut self) -> PResult<E> {
-        let base = self.atom()?;
+        let mut base = self.atom()?;
         if !self.is_op('^') {
+            return Ok(base);
+        }
+        // `{w_{1}}^{\mathrm{new}}` (how bpsheet typesets an updated value): a marker, not a power.
+        if let MathExpr::Name(name) = base.x.as_mut()
+            && let Some(end) = self.update_superscript(self.pos + 1)
+        {
+            name.updated = true;
+            self.pos = end;
             return Ok(base);
         }
         let at = self.here();
@@ -854,6 +862,24 @@ impl<'a, 's> Parser<'a, 's> {
             i = self.skip_arg(i + 1);
         }
         self.kind_at(i) == Some(Kind::Open)
+    }
+
+    /// Where the superscript argument at `i` ends, if it only marks an updated value (`new`,
+    /// `\mathrm{new}`, `(t+1)`, `+`).
+    fn update_superscript(&self, i: usize) -> Option<usize> {
+        let end = self.skip_arg(i);
+        let text: String = self.t[i..end.min(self.t.len())]
+            .iter()
+            .filter(|t| {
+                !matches!(t.kind, Kind::LBrace)
+                    && !matches!(
+                        t.text,
+                        "}" | "\\mathrm" | "\\text" | "\\mathit" | "\\textrm"
+                    )
+            })
+            .map(|t| t.text)
+            .collect();
+        (names::marker(&text, true) == Some(Marker::New)).then_some(end)
     }
 
     /// Whether the superscript argument at `i` is a prime (`^{\prime}`, `^\prime`, `^{'}`).

@@ -170,6 +170,10 @@ pub enum Func {
     Log,
     /// `\operatorname{softplus}(x)`, `softplus(x)`.
     Softplus,
+    /// `\operatorname{step}(x)`: 1 for x > 0, else 0 (the derivative of ReLU, as bpsheet writes it).
+    Step,
+    /// `\operatorname{id}(x)`, `identity(x)`.
+    Identity,
 }
 
 /// A name as written, normalized: base and subscript, plus whether it is an updated value.

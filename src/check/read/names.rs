@@ -70,6 +70,8 @@ pub(super) fn func_word(word: &str) -> Option<Func> {
         "exp" => Func::Exp,
         "log" | "ln" => Func::Log,
         "softplus" => Func::Softplus,
+        "step" | "heaviside" => Func::Step,
+        "identity" | "id" => Func::Identity,
         _ => return None,
     })
 }
@@ -89,9 +91,6 @@ pub(super) fn unsupported_func_word(word: &str) -> bool {
             | "selu"
             | "silu"
             | "swish"
-            | "step"
-            | "identity"
-            | "id"
             | "sin"
             | "cos"
             | "tan"
