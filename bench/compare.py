@@ -8,7 +8,8 @@
 
 For each network the spec is written into a temporary directory, and
 `bpsheet derive SPEC --format json > /dev/null` is run as a whole process: median wall time of N
-runs (more runs for fast networks), the peak RSS of the process (`wait4`), the bytes of the JSON
+runs (more runs for fast networks; the median CPU time beside it shows what other load on the
+machine added), the peak RSS of the process (`wait4`), the bytes of the JSON
 and the edges (chain-rule terms: one per use of a quantity by an equation), with PASS/FAIL against
 the targets of the performance issue.
 
@@ -74,18 +75,19 @@ def mlp_edges(widths):
 
 
 def run_process(argv, out_path, err_path):
-    """Wall time (s) of one run, started by posix_spawn (vfork: cheap whatever this process's size)."""
+    """Wall and CPU time (s) of one run, started by posix_spawn (vfork: cheap whatever the size
+    of this process)."""
     actions = [
         (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
         (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
     ]
     start = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
-    _, status, _ = os.wait4(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed:\n{Path(err_path).read_text()}")
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def measure_bpsheet(binary, spec, out_path, budget):
@@ -97,13 +99,15 @@ def measure_bpsheet(binary, spec, out_path, budget):
     err, rss_file = f"{out_path}.err", f"{out_path}.rss"
     first = run_process([TIME, "-f", "%M", "-o", rss_file, *argv], str(out_path), err)
     rss = int(Path(rss_file).read_text().split()[-1]) * 1024
-    times = []
-    while len(times) < 30 and first < 20:
-        times.append(run_process(argv, os.devnull, err))
-        if len(times) >= 3 and sum(times) > budget:
+    runs = []
+    while len(runs) < 30 and first[0] < 20:
+        runs.append(run_process(argv, os.devnull, err))
+        if len(runs) >= 3 and sum(wall for wall, _ in runs) > budget:
             break
-    times = times or [first]
-    return statistics.median(times), len(times), rss, os.path.getsize(out_path)
+    runs = runs or [first]
+    wall = statistics.median(wall for wall, _ in runs)
+    cpu = statistics.median(cpu for _, cpu in runs)
+    return wall, cpu, len(runs), rss, os.path.getsize(out_path)
 
 
 def read_report(path):
@@ -324,7 +328,7 @@ def main():
                 Path(spec).write_text(mlp_spec(widths))
                 network = mlp_network(widths)
             out = Path(workdir) / f"{name}.json"
-            median, runs, rss, size = measure_bpsheet(args.bin, spec, out, args.budget)
+            median, cpu, runs, rss, size = measure_bpsheet(args.bin, spec, out, args.budget)
             edges = mlp_edges(widths) if widths else count_edges(out)
             if widths and size < 50 << 20:
                 assert count_edges(out) == edges, f"edge formula disagrees on {name}"
@@ -339,6 +343,7 @@ def main():
                 "edges": f"{edges:,}",
                 "params": f"{len(network['params']):,}",
                 "bpsheet": f"{fmt_time(median)} ({runs})",
+                "CPU": fmt_time(cpu),
                 "µs/edge": f"{median / edges * 1e6:.1f}",
                 "peak RSS": fmt_bytes(rss),
                 "JSON": fmt_bytes(size),
@@ -372,7 +377,7 @@ def main():
         print("| " + " | ".join(row[c] for c in columns) + " |")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\nbpsheet: whole process, median of (N) runs; SymPy {sympy_version if use_sympy else '—'}"
+        f"\nbpsheet: whole process, median wall time of (N) runs, and median CPU time; SymPy {sympy_version if use_sympy else '—'}"
         f", cap {args.cap:g} s; ratio target ≥ {RATIO_TARGET}×; load average at the end: {load}."
     )
 

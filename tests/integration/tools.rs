@@ -4,12 +4,10 @@
 
 use std::process::Command;
 
-/// Whether `program --version` runs; if not, skips loudly or fails under BPSHEET_REQUIRE_TOOLS.
+/// Whether `program` can be started (its exit status does not matter: `pdftoppm --version`
+/// exits 99); if not, skips loudly or fails under BPSHEET_REQUIRE_TOOLS.
 pub fn available(program: &str, purpose: &str) -> bool {
-    let found = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() || !o.stdout.is_empty());
+    let found = Command::new(program).arg("-v").output().is_ok();
     if !found {
         if std::env::var_os("BPSHEET_REQUIRE_TOOLS").is_some() {
             panic!("`{program}` is required ({purpose}) but not installed; .ci/run installs it");
