@@ -40,8 +40,9 @@ use crate::symbolic::print::{Atom, Notation, Printer};
 /// Working precision of every evaluation here, in bits.
 const PREC: u32 = 160;
 
-/// How many random points decide a symbolic identity.
-const POINTS: usize = 3;
+/// How many random points decide a symbolic identity (six: a ReLU is active at some of them
+/// and dead at others with near certainty).
+const POINTS: usize = 6;
 
 /// A value the student stated for a quantity.
 #[derive(Clone, Debug)]
@@ -693,8 +694,9 @@ fn fill_unknowns(network: &mut Network, derivation: &mut Derivation, submission:
     }
 }
 
-/// Random points: every given value replaced by a random number in (0.1, 0.9) with 4 decimals
-/// (away from 0, so logs and divisions stay defined), everything evaluated there.
+/// Random points: every given value replaced by a random number of either sign with magnitude in
+/// (0.1, 0.9) and 4 decimals (away from 0), everything evaluated there; points where the network
+/// is undefined (a log of a negative value) are skipped.
 fn random_points(network: &Network, derivation: &Derivation) -> Vec<Values> {
     let mut rng = Rng::new(0x5eed_cafe);
     let mut points = Vec::new();
@@ -706,7 +708,13 @@ fn random_points(network: &Network, derivation: &Derivation) -> Vec<Values> {
         for symbol in random.symbols.iter_mut().filter(|s| !s.is_node()) {
             let keep_rate = symbol.decl_kind() == Some(DeclKind::Rate) && symbol.value.is_some();
             if !keep_rate {
-                let numerator = 1000 + rng.below(8000) as i64;
+                // Either sign, so that ReLUs are active at some points and dead at others.
+                let magnitude = 1000 + rng.below(8000) as i64;
+                let numerator = if rng.below(2) == 0 {
+                    magnitude
+                } else {
+                    -magnitude
+                };
                 symbol.value = Some(BigRational::new(
                     BigInt::from(numerator),
                     BigInt::from(10_000),
