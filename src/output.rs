@@ -63,11 +63,10 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Exit> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    // No fsync: the rename is what makes the write atomic for readers, and a worksheet run
+    // writes hundreds of files.
     let result = std::fs::File::create(&temporary)
-        .and_then(|mut file| {
-            file.write_all(contents)?;
-            file.sync_all()
-        })
+        .and_then(|mut file| file.write_all(contents))
         .and_then(|()| std::fs::rename(&temporary, path));
     if let Err(error) = result {
         let _ = std::fs::remove_file(&temporary);

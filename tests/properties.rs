@@ -149,8 +149,8 @@ fn bounds(real: &Real) -> (BigRational, BigRational) {
     match &real.exact {
         Some(value) => (value.clone(), value.clone()),
         None => (
-            real.enclosure.lo().to_rational(),
-            real.enclosure.hi().to_rational(),
+            real.enclosure().lo().to_rational(),
+            real.enclosure().hi().to_rational(),
         ),
     }
 }

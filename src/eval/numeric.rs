@@ -35,7 +35,7 @@ pub struct Decided {
 pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
     match &real.exact {
         Some(value) => Some(round_rational(value, rounding.precision, rounding.mode)),
-        None => round_interval(&real.enclosure, rounding.precision, rounding.mode),
+        None => round_interval(&real.enclosure(), rounding.precision, rounding.mode),
     }
 }
 
@@ -43,7 +43,7 @@ pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
 /// the enclosure's midpoint (the value then equals a boundary to thousands of digits).
 pub fn round(real: &Real, rounding: Rounding) -> Decimal {
     try_round(real, rounding).unwrap_or_else(|| {
-        let midpoint = (real.enclosure.lo().to_rational() + real.enclosure.hi().to_rational())
+        let midpoint = (real.enclosure().lo().to_rational() + real.enclosure().hi().to_rational())
             / num_rational::BigRational::from_integer(2.into());
         round_rational(&midpoint, rounding.precision, rounding.mode)
     })

@@ -10,6 +10,8 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use rustc_hash::FxHashMap;
 
+use std::cell::OnceCell;
+
 use super::interval::{DomainError, Interval};
 use crate::func::Func;
 use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
@@ -19,8 +21,11 @@ use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
 pub struct Real {
     /// The exact value, when it is rational.
     pub exact: Option<BigRational>,
-    /// An interval containing the value.
-    pub enclosure: Interval,
+    /// An interval containing the value; for an exact value computed on first use (most exact
+    /// intermediates never need one, and making it costs a division).
+    enclosure: OnceCell<Interval>,
+    /// The precision of the enclosure.
+    prec: u32,
 }
 
 /// Why a value could not be computed.
@@ -42,8 +47,9 @@ impl Real {
     /// An exact rational.
     pub fn exact(value: BigRational, prec: u32) -> Real {
         Real {
-            enclosure: Interval::from_rational(&value, prec),
             exact: Some(value),
+            enclosure: OnceCell::new(),
+            prec,
         }
     }
 
@@ -51,8 +57,20 @@ impl Real {
     pub fn enclosed(enclosure: Interval) -> Real {
         Real {
             exact: None,
-            enclosure,
+            enclosure: OnceCell::from(enclosure),
+            prec: 0,
         }
+    }
+
+    /// An interval containing the value.
+    pub fn enclosure(&self) -> &Interval {
+        self.enclosure.get_or_init(|| {
+            let value = self
+                .exact
+                .as_ref()
+                .expect("a value without an enclosure is exact");
+            Interval::from_rational(value, self.prec)
+        })
     }
 
     /// Whether the value is exactly zero.
@@ -64,7 +82,7 @@ impl Real {
     pub fn add(&self, other: &Real, prec: u32) -> Real {
         match (&self.exact, &other.exact) {
             (Some(a), Some(b)) => Real::exact(a + b, prec),
-            _ => Real::enclosed(self.enclosure.add(&other.enclosure, prec)),
+            _ => Real::enclosed(self.enclosure().add(&other.enclosure(), prec)),
         }
     }
 
@@ -75,9 +93,9 @@ impl Real {
 
     /// `-self`
     pub fn neg(&self) -> Real {
-        Real {
-            exact: self.exact.as_ref().map(|v| -v),
-            enclosure: -&self.enclosure,
+        match &self.exact {
+            Some(value) => Real::exact(-value, self.prec),
+            None => Real::enclosed(-self.enclosure()),
         }
     }
 
@@ -86,7 +104,7 @@ impl Real {
         Ok(match (&self.exact, &other.exact) {
             (Some(a), Some(b)) => Real::exact(a * b, prec),
             (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
-            _ => Real::enclosed(self.enclosure.mul(&other.enclosure, prec)?),
+            _ => Real::enclosed(self.enclosure().mul(&other.enclosure(), prec)?),
         })
     }
 
@@ -103,7 +121,7 @@ impl Real {
         if let Some(value) = &self.exact {
             return Ok(Real::exact(value.pow(n), prec));
         }
-        self.enclosure
+        self.enclosure()
             .powi(i64::from(n), prec)
             .map(Real::enclosed)
             .map_err(|e| domain_error(e, at))
@@ -113,7 +131,7 @@ impl Real {
         match &self.exact {
             Some(value) if value.is_zero() => Err(EvalError::DivisionByZero(at)),
             Some(_) => Ok(()),
-            None if self.enclosure.contains_zero() => Err(EvalError::Undecided(at)),
+            None if self.enclosure().contains_zero() => Err(EvalError::Undecided(at)),
             None => Ok(()),
         }
     }
@@ -124,8 +142,8 @@ impl Real {
             Some(value) if value.is_positive() => Ok(1),
             Some(value) if value.is_negative() => Ok(-1),
             Some(_) => Ok(0),
-            None if self.enclosure.is_positive() => Ok(1),
-            None if self.enclosure.is_negative() => Ok(-1),
+            None if self.enclosure().is_positive() => Ok(1),
+            None if self.enclosure().is_negative() => Ok(-1),
             None => Err(EvalError::Undecided(at)),
         }
     }
@@ -142,12 +160,12 @@ impl Real {
         match func {
             Func::Identity => Ok(x.clone()),
             Func::Sigmoid if is_zero => rational(BigRational::new(1.into(), 2.into())),
-            Func::Sigmoid => enclosed(x.enclosure.sigmoid(prec)),
+            Func::Sigmoid => enclosed(x.enclosure().sigmoid(prec)),
             Func::Tanh if is_zero => rational(BigRational::zero()),
-            Func::Tanh => enclosed(x.enclosure.tanh(prec)),
+            Func::Tanh => enclosed(x.enclosure().tanh(prec)),
             Func::Exp if is_zero => rational(BigRational::one()),
-            Func::Exp => enclosed(x.enclosure.exp(prec)),
-            Func::Softplus => enclosed(x.enclosure.softplus(prec)),
+            Func::Exp => enclosed(x.enclosure().exp(prec)),
+            Func::Softplus => enclosed(x.enclosure().softplus(prec)),
             Func::Log => {
                 if x.sign(at)? <= 0 {
                     return Err(EvalError::LogOfNonPositive(at));
@@ -155,7 +173,7 @@ impl Real {
                 if is_one {
                     return rational(BigRational::zero());
                 }
-                enclosed(x.enclosure.ln(prec))
+                enclosed(x.enclosure().ln(prec))
             }
             Func::Relu => Ok(if x.sign(at)? > 0 {
                 x.clone()
@@ -204,7 +222,7 @@ fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalE
                 Some(d) if d.is_zero() => Real::exact(BigRational::one(), prec),
                 _ => Real::enclosed(
                     difference
-                        .enclosure
+                        .enclosure()
                         .exp(prec)
                         .map_err(|e| domain_error(e, at))?,
                 ),

@@ -285,7 +285,7 @@ pub struct ReportBuilder<'a> {
 }
 
 /// The largest closed form (in expression nodes, written out as a tree) a report prints.
-pub const CLOSED_FORM_LIMIT: u64 = 60;
+pub const CLOSED_FORM_LIMIT: u64 = 25;
 
 /// An expanded gradient longer than this (in plain characters) is referred to by its name in the
 /// expanded forms that use it, and defined once under "where".

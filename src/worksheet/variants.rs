@@ -199,17 +199,17 @@ fn problems(
     for activation in activations(network, plan.derivation, values) {
         let magnitude = activation
             .argument
-            .enclosure
+            .enclosure()
             .lo()
             .to_rational()
             .abs()
-            .max(activation.argument.enclosure.hi().to_rational().abs());
+            .max(activation.argument.enclosure().hi().to_rational().abs());
         let saturating = matches!(activation.func, Func::Sigmoid | Func::Tanh);
         if saturating && magnitude > BigRational::from_integer(SATURATION.into()) {
             return Some("saturated unit");
         }
         let dead =
-            matches!(activation.func, Func::Relu) && !activation.argument.enclosure.is_positive();
+            matches!(activation.func, Func::Relu) && !activation.argument.enclosure().is_positive();
         if dead && !allow_dead {
             return Some("dead ReLU");
         }

@@ -313,7 +313,7 @@ fn gradient_after_update(spec: &str, name: &str) -> String {
     let values = bpsheet::eval::network::evaluate(&loaded.network, &derivation, 200).unwrap();
     let mut network = loaded.network.clone();
     for id in network.params().collect::<Vec<_>>() {
-        let new = values.updated(id).unwrap().enclosure.lo().to_rational();
+        let new = values.updated(id).unwrap().enclosure().lo().to_rational();
         network.symbols[id.index()].value = Some(new);
     }
     let after = bpsheet::eval::network::evaluate(&network, &derivation, 200).unwrap();
