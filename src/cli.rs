@@ -294,7 +294,8 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     print_warnings(&loaded, err);
     let json = args.format == DeriveFormat::Json;
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
-    let report = pipeline::report(&loaded, rounding, args.numbers.rounded_intermediates)?;
+    let latex = matches!(args.format, DeriveFormat::Markdown | DeriveFormat::Latex);
+    let report = pipeline::report(&loaded, rounding, args.numbers.rounded_intermediates, latex)?;
     // Notes found while evaluating (the spec's own warnings were printed above).
     let n_spec_warnings = loaded.network.warnings.len();
     for note in report.warnings.iter().skip(n_spec_warnings) {

@@ -135,11 +135,12 @@ pub fn evaluate(
     })
 }
 
-/// The report of `derive`.
+/// The report of `derive`; `latex` says whether its LaTeX forms are wanted.
 pub fn report(
     loaded: &Loaded,
     rounding: Rounding,
     rounded_intermediates: bool,
+    latex: bool,
 ) -> Result<Report, Exit> {
     let mut derivation = derivation(loaded)?;
     let decided = evaluate(loaded, &derivation, &[rounding])?;
@@ -160,9 +161,9 @@ pub fn report(
         &derivation,
         &decided.values,
     ));
-    let mut report =
-        ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding)
-            .build(warnings);
+    let builder = ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding);
+    let builder = if latex { builder } else { builder.plain_only() };
+    let mut report = builder.build(warnings);
     if rounded_intermediates {
         let route =
             calculator::route(&loaded.network, &derivation, rounding).map_err(|failure| {

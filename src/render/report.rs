@@ -20,12 +20,14 @@ use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Sym};
 use crate::symbolic::print::{Atom, Notation, Prec, Printer};
 
-/// One quantity's text in both notations.
+/// One quantity's text in both notations (LaTeX left empty, and out of JSON, when the output
+/// does not need it).
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Text {
     /// ASCII.
     pub plain: String,
     /// LaTeX math.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub latex: String,
 }
 
@@ -35,6 +37,7 @@ pub struct Value {
     /// The rounded decimal, e.g. `0.5057`.
     pub value: String,
     /// The rounded decimal in LaTeX.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub value_latex: String,
     /// The exact value: a fraction, or the closed form in numbers only (1/(1 + e^{31/250}))
     /// when it is not rational; `null` when that closed form would be larger than
@@ -269,6 +272,8 @@ pub struct ReportBuilder<'a> {
     derivation: &'a mut Derivation,
     values: &'a Values,
     rounding: Rounding,
+    /// Whether LaTeX forms are wanted (not for text and JSON, where they would only cost).
+    latex: bool,
     rank: Vec<u32>,
     /// The expanded form of each gradient printed so far, with how loosely it binds.
     expanded: FxHashMap<SymbolId, (Text, Prec)>,
@@ -308,6 +313,7 @@ impl<'a> ReportBuilder<'a> {
             derivation,
             values,
             rounding,
+            latex: true,
             rank,
             expanded: FxHashMap::default(),
             definitions: IndexMap::new(),
@@ -316,6 +322,12 @@ impl<'a> ReportBuilder<'a> {
             closed: FxHashMap::default(),
             sizes: FxHashMap::default(),
         }
+    }
+
+    /// Leaves the LaTeX forms out (for text and JSON output).
+    pub fn plain_only(mut self) -> Self {
+        self.latex = false;
+        self
     }
 
     /// The whole report.
@@ -410,11 +422,19 @@ impl<'a> ReportBuilder<'a> {
             name_latex: network.symbol(id).latex.clone(),
             equation: Text {
                 plain: display(false, &names),
-                latex: display(true, &names),
+                latex: if self.latex {
+                    display(true, &names)
+                } else {
+                    String::new()
+                },
             },
             substituted: Text {
                 plain: display(false, &numbers),
-                latex: display(true, &numbers_latex),
+                latex: if self.latex {
+                    display(true, &numbers_latex)
+                } else {
+                    String::new()
+                },
             },
             value: self.value(real, |b| b.closed_sym(Sym::Value(id))),
         }
@@ -484,7 +504,11 @@ impl<'a> ReportBuilder<'a> {
             }
         };
         let (plain, prec) = self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain));
-        let latex = self.print(chain, Notation::Latex, false, &atom(Notation::Latex));
+        let latex = if self.latex {
+            self.print(chain, Notation::Latex, false, &atom(Notation::Latex))
+        } else {
+            String::new()
+        };
         let text = Text { plain, latex };
         self.expanded.insert(id, (text.clone(), prec));
         text
@@ -648,7 +672,11 @@ impl<'a> ReportBuilder<'a> {
     fn names(&mut self, id: ExprId) -> Text {
         Text {
             plain: self.names_in(id, Notation::Plain),
-            latex: self.names_in(id, Notation::Latex),
+            latex: if self.latex {
+                self.names_in(id, Notation::Latex)
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -672,7 +700,12 @@ impl<'a> ReportBuilder<'a> {
     /// An expression with this run's rounded numbers in place of its symbols.
     fn numbers(&mut self, id: ExprId) -> Text {
         let symbols = self.derivation.pool.symbols(id);
-        for notation in [Notation::Plain, Notation::Latex] {
+        let notations: &[Notation] = if self.latex {
+            &[Notation::Plain, Notation::Latex]
+        } else {
+            &[Notation::Plain]
+        };
+        for &notation in notations {
             for &sym in &symbols {
                 if !self.numbers.contains_key(&(sym, notation)) {
                     let text = self.number_text(sym, notation);
@@ -685,7 +718,11 @@ impl<'a> ReportBuilder<'a> {
             |notation: Notation| move |sym: Sym| Atom::Number(numbers[&(sym, notation)].clone());
         Text {
             plain: self.print(id, Notation::Plain, false, &atom(Notation::Plain)),
-            latex: self.print(id, Notation::Latex, false, &atom(Notation::Latex)),
+            latex: if self.latex {
+                self.print(id, Notation::Latex, false, &atom(Notation::Latex))
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -712,7 +749,11 @@ impl<'a> ReportBuilder<'a> {
         };
         Value {
             value: number::format(&decimal, Notation::Plain),
-            value_latex: number::format(&decimal, Notation::Latex),
+            value_latex: if self.latex {
+                number::format(&decimal, Notation::Latex)
+            } else {
+                String::new()
+            },
             exact,
             rational: real.exact.is_some(),
             tolerance: number::half_unit(&decimal),
@@ -770,9 +811,13 @@ impl<'a> ReportBuilder<'a> {
             plain: self.print(expr, Notation::Plain, true, &|sym| {
                 Atom::Name(name_text(network, sym).plain)
             }),
-            latex: self.print(expr, Notation::Latex, true, &|sym| {
-                Atom::Name(name_text(network, sym).latex)
-            }),
+            latex: if self.latex {
+                self.print(expr, Notation::Latex, true, &|sym| {
+                    Atom::Name(name_text(network, sym).latex)
+                })
+            } else {
+                String::new()
+            },
         }
     }
 }
