@@ -206,7 +206,7 @@ impl<'a> Judge<'a> {
         };
         let wrong = self
             .true_value(subject)
-            .is_some_and(|truth| !meet(&truth.enclosure(), &interval));
+            .is_some_and(|truth| !meet(truth.enclosure(), &interval));
         self.stated.entry(subject).or_insert(Stated {
             value,
             line: last.line,
@@ -358,7 +358,7 @@ impl<'a> Judge<'a> {
                 "consistent (the true value is unknown: the spec leaves a value out)".into(),
             ));
         };
-        if meet(&truth.enclosure(), interval) {
+        if meet(truth.enclosure(), interval) {
             return Some(Self::finding(
                 side,
                 Verdict::Correct,
@@ -366,11 +366,11 @@ impl<'a> Judge<'a> {
                 "this value is right".into(),
             ));
         }
-        let expected_value = Some(round_like(&midpoint(&truth.enclosure()), side).to_string());
+        let expected_value = Some(round_like(&midpoint(truth.enclosure()), side).to_string());
         // Right from the student's own earlier values?
         if let Some((value, wrong_lines, trivial)) = self.carried(subject, expr)
             && !wrong_lines.is_empty()
-            && meet(&value.enclosure(), interval)
+            && meet(value.enclosure(), interval)
         {
             let from = *wrong_lines.iter().min().expect("not empty");
             let mut finding = if trivial {
@@ -412,7 +412,7 @@ impl<'a> Judge<'a> {
         if let Some(truth) = &self.truth {
             for (kind, expr) in &candidates {
                 if let Some(value) = eval_at(self.derivation, truth, *expr)
-                    && meet(&value.enclosure(), interval)
+                    && meet(value.enclosure(), interval)
                 {
                     return *kind;
                 }
@@ -425,7 +425,7 @@ impl<'a> Judge<'a> {
             && let Some(expr) = self.resolver().subject_expr(subject).ok()
             && !matches!(subject, Subject::Updated(_))
             && let Some(value) = eval_at(self.derivation, &after, expr)
-            && meet(&value.enclosure(), interval)
+            && meet(value.enclosure(), interval)
         {
             return Kind::UpdatedWeightsInBackwardPass;
         }
@@ -558,7 +558,7 @@ impl<'a> Judge<'a> {
             ) else {
                 continue;
             };
-            if !meet(&x.enclosure(), &y.enclosure()) {
+            if !meet(x.enclosure(), y.enclosure()) {
                 return Some(false);
             }
             decided = Some(true);
@@ -663,7 +663,7 @@ fn round_like(value: &BigRational, side: &Side) -> Decimal {
 
 /// A value to 6 significant figures, for messages.
 fn describe(value: &Real) -> String {
-    let q = midpoint(&value.enclosure());
+    let q = midpoint(value.enclosure());
     crate::render::number::format(
         &round_rational(&q, Precision::Significant(6), RoundingMode::HalfUp),
         Notation::Plain,

@@ -35,7 +35,7 @@ pub struct Decided {
 pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
     match &real.exact {
         Some(value) => Some(round_rational(value, rounding.precision, rounding.mode)),
-        None => round_interval(&real.enclosure(), rounding.precision, rounding.mode),
+        None => round_interval(real.enclosure(), rounding.precision, rounding.mode),
     }
 }
 

@@ -82,7 +82,7 @@ impl Real {
     pub fn add(&self, other: &Real, prec: u32) -> Real {
         match (&self.exact, &other.exact) {
             (Some(a), Some(b)) => Real::exact(a + b, prec),
-            _ => Real::enclosed(self.enclosure().add(&other.enclosure(), prec)),
+            _ => Real::enclosed(self.enclosure().add(other.enclosure(), prec)),
         }
     }
 
@@ -104,7 +104,7 @@ impl Real {
         Ok(match (&self.exact, &other.exact) {
             (Some(a), Some(b)) => Real::exact(a * b, prec),
             (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
-            _ => Real::enclosed(self.enclosure().mul(&other.enclosure(), prec)?),
+            _ => Real::enclosed(self.enclosure().mul(other.enclosure(), prec)?),
         })
     }
 
