@@ -1172,6 +1172,7 @@ fn plain(network: &Network, pool: &Pool, id: ExprId) -> String {
         atom: &atom,
         rank: &rank,
         closed_form: false,
+        memo: None,
     }
     .print(id)
 }

@@ -594,6 +594,7 @@ impl<'a> Judge<'a> {
                 atom: &atom,
                 rank: &rank,
                 closed_form: false,
+                memo: None,
             }
             .print(expr),
             None => self.subject_name(subject),

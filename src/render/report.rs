@@ -18,7 +18,7 @@ use crate::graph::display::Display;
 use crate::graph::{Network, SymbolId, SymbolKind};
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Sym};
-use crate::symbolic::print::{Atom, Notation, Prec, Printer};
+use crate::symbolic::print::{Atom, Notation, Prec, PrintMemo, Printer};
 
 /// One quantity's text in both notations (LaTeX left empty, and out of JSON, when the output
 /// does not need it).
@@ -287,6 +287,10 @@ pub struct ReportBuilder<'a> {
     closed: FxHashMap<Sym, Option<ExprId>>,
     /// Tree sizes of pool expressions.
     sizes: FxHashMap<ExprId, u64>,
+    /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
+    name_memos: [PrintMemo; 4],
+    /// Each symbol's value as substituted into formulas.
+    value_numbers: std::cell::RefCell<FxHashMap<(SymbolId, Notation), String>>,
 }
 
 /// The largest closed form (in expression nodes, written out as a tree) a report prints.
@@ -321,6 +325,8 @@ impl<'a> ReportBuilder<'a> {
             numbers: FxHashMap::default(),
             closed: FxHashMap::default(),
             sizes: FxHashMap::default(),
+            name_memos: Default::default(),
+            value_numbers: Default::default(),
         }
     }
 
@@ -443,16 +449,22 @@ impl<'a> ReportBuilder<'a> {
     /// A quantity's number as substituted into a formula: the exact decimal of a given value
     /// when it terminates, else the value rounded to the report's precision.
     fn number_of(&self, id: SymbolId, notation: Notation) -> String {
+        if let Some(text) = self.value_numbers.borrow().get(&(id, notation)) {
+            return text.clone();
+        }
         let symbol = self.network.symbol(id);
-        if !symbol.is_node()
-            && let Some(exact) = symbol.value.as_ref().and_then(number::exact_decimal)
-        {
-            return exact;
-        }
-        match self.values.value(id) {
-            Some(real) => number::format(&round(real, self.rounding), notation),
-            None => symbol.name.clone(),
-        }
+        let exact = (!symbol.is_node())
+            .then(|| symbol.value.as_ref().and_then(number::exact_decimal))
+            .flatten();
+        let text = match (exact, self.values.value(id)) {
+            (Some(exact), _) => exact,
+            (None, Some(real)) => number::format(&round(real, self.rounding), notation),
+            (None, None) => symbol.name.clone(),
+        };
+        self.value_numbers
+            .borrow_mut()
+            .insert((id, notation), text.clone());
+        text
     }
 
     /// The expanded form as printed: the chain rule with every child gradient replaced by its
@@ -503,7 +515,8 @@ impl<'a> ReportBuilder<'a> {
                 }
             }
         };
-        let (plain, prec) = self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain));
+        let (plain, prec) =
+            self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain), None);
         let latex = if self.latex {
             self.print(chain, Notation::Latex, false, &atom(Notation::Latex))
         } else {
@@ -645,7 +658,24 @@ impl<'a> ReportBuilder<'a> {
         closed_form: bool,
         atom: &dyn Fn(Sym) -> Atom,
     ) -> String {
-        self.print_prec(id, notation, closed_form, atom).0
+        self.print_prec(id, notation, closed_form, atom, None).0
+    }
+
+    /// Prints in names, reusing every subexpression printed before with the same options.
+    fn print_names(&self, id: ExprId, notation: Notation, closed_form: bool) -> String {
+        let network = self.network;
+        let atom = |sym: Sym| {
+            let name = name_text(network, sym);
+            Atom::Name(if notation == Notation::Latex {
+                name.latex
+            } else {
+                name.plain
+            })
+        };
+        let memo = &self.name_memos
+            [usize::from(notation == Notation::Latex) * 2 + usize::from(closed_form)];
+        self.print_prec(id, notation, closed_form, &atom, Some(memo))
+            .0
     }
 
     fn print_prec(
@@ -654,6 +684,7 @@ impl<'a> ReportBuilder<'a> {
         notation: Notation,
         closed_form: bool,
         atom: &dyn Fn(Sym) -> Atom,
+        memo: Option<&PrintMemo>,
     ) -> (String, Prec) {
         let rank = |sym: Sym| match sym {
             Sym::Value(s) | Sym::Grad(s) => self.rank[s.index()],
@@ -664,6 +695,7 @@ impl<'a> ReportBuilder<'a> {
             atom,
             rank: &rank,
             closed_form,
+            memo,
         }
         .print_with_prec(id)
     }
@@ -684,15 +716,7 @@ impl<'a> ReportBuilder<'a> {
         if let Some(text) = self.printed.get(&(id, notation)) {
             return text.clone();
         }
-        let network = self.network;
-        let text = self.print(id, notation, false, &|sym| {
-            let name = name_text(network, sym);
-            Atom::Name(if notation == Notation::Latex {
-                name.latex
-            } else {
-                name.plain
-            })
-        });
+        let text = self.print_names(id, notation, false);
         self.printed.insert((id, notation), text.clone());
         text
     }
@@ -806,15 +830,10 @@ impl<'a> ReportBuilder<'a> {
 
     /// A closed form as text, σ and softplus written in exponentials.
     fn closed_text(&mut self, expr: ExprId) -> Text {
-        let network = self.network;
         Text {
-            plain: self.print(expr, Notation::Plain, true, &|sym| {
-                Atom::Name(name_text(network, sym).plain)
-            }),
+            plain: self.print_names(expr, Notation::Plain, true),
             latex: if self.latex {
-                self.print(expr, Notation::Latex, true, &|sym| {
-                    Atom::Name(name_text(network, sym).latex)
-                })
+                self.print_names(expr, Notation::Latex, true)
             } else {
                 String::new()
             },

@@ -154,6 +154,19 @@ impl Templates {
         stem: &str,
         data: &impl Serialize,
     ) -> Result<String, Exit> {
+        let context = Context::from_serialize(data)
+            .map_err(|e| Exit::User(format!("error: {}\n", error_chain(&e))))?;
+        self.render_context(format, stem, &context)
+    }
+
+    /// Renders template `stem.ext` with a context built already (to render one context in
+    /// several ways without converting it again).
+    pub fn render_context(
+        &self,
+        format: Format,
+        stem: &str,
+        context: &Context,
+    ) -> Result<String, Exit> {
         let name = format!("{stem}.{}", format.extension());
         let tera = &self
             .engines
@@ -161,9 +174,7 @@ impl Templates {
             .find(|(f, _)| *f == format)
             .expect("every format has an engine")
             .1;
-        let context = Context::from_serialize(data)
-            .map_err(|e| Exit::User(format!("error: {}\n", error_chain(&e))))?;
-        tera.render(&name, &context).map_err(|e| {
+        tera.render(&name, context).map_err(|e| {
             Exit::User(format!(
                 "error: template `{name}` failed: {}\n",
                 error_chain(&e)

@@ -47,7 +47,17 @@ pub struct Printer<'a> {
     pub rank: &'a dyn Fn(Sym) -> u32,
     /// Write σ(x) as 1/(1 + e^{-x}) and softplus(x) as ln(1 + e^x): closed forms of values.
     pub closed_form: bool,
+    /// Subexpressions printed before with the same options, shared across calls: a closed form
+    /// or a chain rule reuses its neighbours' pieces.
+    pub memo: Option<&'a PrintMemo>,
 }
+
+/// Printed subexpressions, for one choice of notation, atoms and closed forms.
+pub type PrintMemo = std::cell::RefCell<rustc_hash::FxHashMap<ExprId, Printed>>;
+
+/// A printed subexpression.
+#[derive(Clone, Debug)]
+pub struct Printed(Out);
 
 /// How loosely printed text binds: a sum needs parentheses inside a product, a product inside
 /// a power.
@@ -63,6 +73,7 @@ pub enum Prec {
     Atom,
 }
 
+#[derive(Clone, Debug)]
 struct Out {
     text: String,
     prec: Prec,
@@ -117,6 +128,19 @@ impl Printer<'_> {
     }
 
     fn expr(&self, id: ExprId) -> Out {
+        if let Some(memo) = self.memo
+            && let Some(Printed(out)) = memo.borrow().get(&id)
+        {
+            return out.clone();
+        }
+        let out = self.expr_uncached(id);
+        if let Some(memo) = self.memo {
+            memo.borrow_mut().insert(id, Printed(out.clone()));
+        }
+        out
+    }
+
+    fn expr_uncached(&self, id: ExprId) -> Out {
         match self.pool.node(id) {
             Node::Const(value) => self.rational(value),
             Node::Sym(sym) => match (self.atom)(*sym) {

@@ -154,24 +154,24 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
         format => {
             let extension = format.extension();
             for sheet in &sheets {
+                // One context per sheet, rendered as the student's and as the key.
                 let student = Context {
                     sheet,
                     key: false,
                     tikz: &tikz,
                     svg_file: &svg_file,
                 };
+                let mut context = tera::Context::from_serialize(&student)
+                    .map_err(|e| Exit::User(format!("error: the template context: {e}\n")))?;
                 files.push(OutputFile::text(
                     path(format!("{stem}-{}.{extension}", sheet.variant)),
-                    templates.render(format, "worksheet", &student)?,
+                    templates.render_context(format, "worksheet", &context)?,
                 ));
                 if options.key {
-                    let key = Context {
-                        key: true,
-                        ..student
-                    };
+                    context.insert("key", &true);
                     files.push(OutputFile::text(
                         path(format!("{stem}-{}-key.{extension}", sheet.variant)),
-                        templates.render(format, "worksheet", &key)?,
+                        templates.render_context(format, "worksheet", &context)?,
                     ));
                 }
             }
