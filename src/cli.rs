@@ -397,7 +397,8 @@ fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<(), Exit> {
     let text =
         read_submission(&args.submission).map_err(|e| Exit::User(format!("error: {e}\n")))?;
     let name = args.submission.display().to_string();
-    let mut report = crate::check::check(&loaded.network, &derivation, &text, &name);
+    let grounds = crate::check::judge::Grounds::new(&loaded.network, &derivation);
+    let mut report = crate::check::check(&loaded.network, &derivation, &grounds, &text, &name);
     if let Some(decimals) = args.decimals {
         crate::check::findings::round_expected(&mut report, decimals);
     }

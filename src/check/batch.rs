@@ -36,6 +36,7 @@ pub fn check_all(
     files: &[PathBuf],
     read: &(dyn Fn(&Path) -> Result<String, String> + Sync),
 ) -> Vec<Result<CheckReport, String>> {
+    let grounds = super::judge::Grounds::new(network, derivation);
     let n_threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
@@ -56,8 +57,8 @@ pub fn check_all(
                     let name = path
                         .file_name()
                         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    let result =
-                        read(path).map(|text| super::check(network, derivation, &text, &name));
+                    let result = read(path)
+                        .map(|text| super::check(network, derivation, &grounds, &text, &name));
                     results.lock().expect("no thread panics holding the lock")[index] =
                         Some(result);
                 }

@@ -13,6 +13,8 @@
 //!   made the step trivial (a 0 or a 1 where the true value is neither).
 //! - A wrong step is named by the first entry of the mistake catalogue it agrees with.
 
+use std::borrow::Cow;
+
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
@@ -56,8 +58,7 @@ struct Stated {
 pub struct Judge<'a> {
     network: Network,
     derivation: &'a mut Derivation,
-    truth: Option<Values>,
-    points: Vec<Values>,
+    grounds: Cow<'a, Grounds>,
     stated: FxHashMap<Subject, Stated>,
     findings: Vec<Finding>,
     calculator: FxHashMap<u32, Option<calculator::Route>>,
@@ -72,16 +73,18 @@ impl<'a> Judge<'a> {
         network: &Network,
         derivation: &'a mut Derivation,
         submission: &Submission,
+        grounds: &'a Grounds,
     ) -> Judge<'a> {
         let mut network = network.clone();
-        fill_unknowns(&mut network, derivation, submission);
-        let truth = evaluate(&network, derivation, PREC).ok();
-        let points = random_points(&network, derivation);
+        let grounds = if fill_unknowns(&mut network, derivation, submission) {
+            Cow::Owned(Grounds::new(&network, derivation))
+        } else {
+            Cow::Borrowed(grounds)
+        };
         Judge {
             network,
             derivation,
-            truth,
-            points,
+            grounds,
             stated: FxHashMap::default(),
             findings: Vec::new(),
             calculator: FxHashMap::default(),
@@ -409,7 +412,7 @@ impl<'a> Judge<'a> {
     /// The first catalogue mistake whose value the stated number matches.
     fn numeric_mistake(&mut self, subject: Subject, interval: &Interval, side: &Side) -> Kind {
         let candidates = mutants(&self.network, self.derivation, subject);
-        if let Some(truth) = &self.truth {
+        if let Some(truth) = &self.grounds.truth {
             for (kind, expr) in &candidates {
                 if let Some(value) = eval_at(self.derivation, truth, *expr)
                     && meet(value.enclosure(), interval)
@@ -469,7 +472,7 @@ impl<'a> Judge<'a> {
     /// pass of the same step).
     fn after_update(&mut self) -> Option<Values> {
         if self.after_update.is_none() {
-            let computed = self.truth.as_ref().and_then(|truth| {
+            let computed = self.grounds.truth.as_ref().and_then(|truth| {
                 let mut network = self.network.clone();
                 for id in network.params().collect::<Vec<_>>() {
                     let updated = truth.updated(id)?.enclosure().clone();
@@ -490,7 +493,7 @@ impl<'a> Judge<'a> {
         subject: Subject,
         subject_expr: ExprId,
     ) -> Option<(Real, Vec<usize>, bool)> {
-        let truth = self.truth.as_ref()?;
+        let truth = self.grounds.truth.as_ref()?;
         let relation = match subject {
             Subject::Value(id) => self.derivation.body(id)?,
             Subject::Grad(id) => self.derivation.gradient(id)?.chain,
@@ -551,7 +554,7 @@ impl<'a> Judge<'a> {
             return Some(true);
         }
         let mut decided = None;
-        for point in &self.points {
+        for point in &self.grounds.points {
             let (Some(x), Some(y)) = (
                 eval_at(self.derivation, point, a),
                 eval_at(self.derivation, point, b),
@@ -573,7 +576,7 @@ impl<'a> Judge<'a> {
                 let after = self.after_update()?;
                 eval_at(self.derivation, &after, expr)
             }
-            _ => eval_at(self.derivation, self.truth.as_ref()?, expr),
+            _ => eval_at(self.derivation, self.grounds.truth.as_ref()?, expr),
         }
     }
 
@@ -671,8 +674,14 @@ fn describe(value: &Real) -> String {
     )
 }
 
-/// Values the spec leaves out, taken from the submission's `name = number` claims about them.
-fn fill_unknowns(network: &mut Network, derivation: &mut Derivation, submission: &Submission) {
+/// Values the spec leaves out, taken from the submission's `name = number` claims about them;
+/// whether there were any.
+fn fill_unknowns(
+    network: &mut Network,
+    derivation: &mut Derivation,
+    submission: &Submission,
+) -> bool {
+    let mut filled = false;
     for claim in &submission.claims {
         let resolver = Resolver {
             network,
@@ -691,6 +700,26 @@ fn fill_unknowns(network: &mut Network, derivation: &mut Derivation, submission:
             .find_map(|side| written_value(&side.expr))
         {
             network.symbols[id.index()].value = Some(value);
+            filled = true;
+        }
+    }
+    filled
+}
+
+/// What every submission against one network is judged on: the true values (when the spec
+/// gives them all) and the random points of identity checks. Computed once for a class.
+#[derive(Clone)]
+pub struct Grounds {
+    truth: Option<Values>,
+    points: Vec<Values>,
+}
+
+impl Grounds {
+    /// Evaluates the network at its values and at the random points.
+    pub fn new(network: &Network, derivation: &Derivation) -> Grounds {
+        Grounds {
+            truth: evaluate(network, derivation, PREC).ok(),
+            points: random_points(network, derivation),
         }
     }
 }

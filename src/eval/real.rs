@@ -10,7 +10,7 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use rustc_hash::FxHashMap;
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use super::interval::{DomainError, Interval};
 use crate::func::Func;
@@ -23,7 +23,7 @@ pub struct Real {
     pub exact: Option<BigRational>,
     /// An interval containing the value; for an exact value computed on first use (most exact
     /// intermediates never need one, and making it costs a division).
-    enclosure: OnceCell<Interval>,
+    enclosure: OnceLock<Interval>,
     /// The precision of the enclosure.
     prec: u32,
 }
@@ -48,7 +48,7 @@ impl Real {
     pub fn exact(value: BigRational, prec: u32) -> Real {
         Real {
             exact: Some(value),
-            enclosure: OnceCell::new(),
+            enclosure: OnceLock::new(),
             prec,
         }
     }
@@ -57,7 +57,7 @@ impl Real {
     pub fn enclosed(enclosure: Interval) -> Real {
         Real {
             exact: None,
-            enclosure: OnceCell::from(enclosure),
+            enclosure: OnceLock::from(enclosure),
             prec: 0,
         }
     }
