@@ -7,7 +7,7 @@
 use num_rational::BigRational;
 
 use super::decimal::Decimal;
-use super::network::{Failure, Stage};
+use super::network::{Failure, Stage, gradient_order};
 use super::numeric::{MAX_PREC, Rounding, round, try_round};
 use super::real::{EvalError, Evaluator, Real};
 use crate::graph::{Network, SymbolId};
@@ -46,13 +46,7 @@ pub fn route(
         .collect();
     let forward = forward_pass(network, derivation, given.clone(), rounding, Stage::Forward)?;
     let mut gradients: Vec<Option<Decimal>> = vec![None; n];
-    let order = network
-        .equations
-        .iter()
-        .rev()
-        .map(|eq| eq.node)
-        .chain(network.ids().filter(|&id| !network.symbol(id).is_node()));
-    for id in order {
+    for id in gradient_order(network) {
         let Some(gradient) = derivation.gradient(id) else {
             continue;
         };

@@ -643,13 +643,8 @@ mod tests {
 
     #[test]
     fn matches_an_independent_oracle() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::graph::sample::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut next = || rng.next_u64();
         for i in 0..3000 {
             let num = (next() % 2_000_001) as i64 - 1_000_000;
             let den = [1, 2, 4, 8, 10, 16, 20, 40, 80, 125, 1000, 3, 7, 9999][i % 14]

@@ -613,13 +613,8 @@ mod tests {
         assert_eq!(one.sub_round(&tiny, 10, Direction::Up), one);
         assert_eq!(tiny.sub_round(&one, 10, Direction::Up), -d(1023, -10));
         // Near but not far: matches the exact sum rounded.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::graph::sample::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = || rng.next_u64();
         for _ in 0..2000 {
             let a = d((next() >> 40) as i64 - (1 << 23), (next() % 80) as i64 - 40);
             let b = d((next() >> 40) as i64 - (1 << 23), (next() % 80) as i64 - 40);

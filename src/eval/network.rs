@@ -60,6 +60,17 @@ impl Values {
     }
 }
 
+/// The order gradients are computed in: the nodes from the loss back, then the declared
+/// quantities, so every child's gradient is known before its users need it.
+pub fn gradient_order(network: &Network) -> impl Iterator<Item = SymbolId> + '_ {
+    network
+        .equations
+        .iter()
+        .rev()
+        .map(|eq| eq.node)
+        .chain(network.ids().filter(|&id| !network.symbol(id).is_node()))
+}
+
 /// Computes every value at `prec` bits.
 pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result<Values, Failure> {
     let n = network.symbols.len();
@@ -78,13 +89,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
     )?;
 
     let mut gradients: Vec<Option<Real>> = vec![None; n];
-    let order = network
-        .equations
-        .iter()
-        .rev()
-        .map(|eq| eq.node)
-        .chain(network.ids().filter(|&id| !network.symbol(id).is_node()));
-    for id in order {
+    for id in gradient_order(network) {
         let Some(gradient) = derivation.gradient(id) else {
             continue;
         };

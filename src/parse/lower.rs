@@ -761,7 +761,7 @@ pub(crate) fn discard(items: Vec<Item>) {
 
 /// Drops an expression tree with a loop instead of the derived, recursive `Drop`, which needs
 /// stack in proportion to the depth (about 100 bytes a level unoptimized).
-fn dismantle(expr: Expr) {
+pub(super) fn dismantle(expr: Expr) {
     let mut stack = vec![expr];
     while let Some(e) = stack.pop() {
         match e {

@@ -1534,21 +1534,6 @@ mod tests {
         assert!(took < Duration::from_secs(2), "took {took:?}");
     }
 
-    /// Takes a left-leaning tree apart in a loop; the derived `Drop` would recurse once per
-    /// level, more than a test thread's stack has for 50,000 levels.
-    fn dismantle(expr: Expr) {
-        let mut stack = vec![expr];
-        while let Some(e) = stack.pop() {
-            match e {
-                Expr::Binary { lhs, rhs, .. } => stack.extend([*lhs, *rhs]),
-                Expr::Neg { operand, .. } => stack.push(*operand),
-                Expr::Pow { base, .. } => stack.push(*base),
-                Expr::Call { args, .. } => stack.extend(args),
-                Expr::Num(_) | Expr::Var(_) => {}
-            }
-        }
-    }
-
     fn chain(terms: usize) -> String {
         let mut text = String::from("h = x");
         for _ in 1..terms {
@@ -1585,7 +1570,7 @@ mod tests {
             node = lhs;
         }
         assert_eq!(adds, TERMS - 1);
-        dismantle(expr);
+        super::lower::dismantle(expr);
     }
 
     #[test]
@@ -1612,7 +1597,7 @@ mod tests {
         let ok = format!("h = {}x", "-".repeat(lower::MAX_NEGATIONS));
         let mut spec = parse(&ok).expect("256 signs parse");
         if let Some(Item::Equation { expr, .. }) = spec.items.pop() {
-            dismantle(expr);
+            super::lower::dismantle(expr);
         }
         let many = format!("h = {}x", "-".repeat(100_000));
         assert_eq!(errors(&many), ["too many `-` signs in a row (at most 256)"]);

@@ -17,43 +17,17 @@ fn derive_golden(spec: &str, format: &str, extension: &str) {
 }
 
 #[test]
-fn slides_text() {
-    derive_golden("slides", "text", "txt");
-}
-
-#[test]
-fn slides_json() {
-    derive_golden("slides", "json", "json");
-}
-
-#[test]
-fn slides_markdown() {
-    derive_golden("slides", "markdown", "md");
-}
-
-#[test]
-fn slides_latex() {
-    derive_golden("slides", "latex", "tex");
-}
-
-#[test]
-fn mlp_text() {
-    derive_golden("mlp", "text", "txt");
-}
-
-#[test]
-fn mlp_json() {
-    derive_golden("mlp", "json", "json");
-}
-
-#[test]
-fn mlp_markdown() {
-    derive_golden("mlp", "markdown", "md");
-}
-
-#[test]
-fn mlp_latex() {
-    derive_golden("mlp", "latex", "tex");
+fn every_format_of_both_examples_matches_its_golden_file() {
+    for spec in ["slides", "mlp"] {
+        for (format, extension) in [
+            ("text", "txt"),
+            ("json", "json"),
+            ("markdown", "md"),
+            ("latex", "tex"),
+        ] {
+            derive_golden(spec, format, extension);
+        }
+    }
 }
 
 #[test]

@@ -175,7 +175,7 @@ pub(super) fn check_nesting(tokens: &[Token<'_>]) -> Result<(), Fail> {
 }
 
 /// For each opening bracket or brace, the index of its closer (`usize::MAX` if none).
-fn matching(tokens: &[Token<'_>]) -> Vec<usize> {
+pub(super) fn matching(tokens: &[Token<'_>]) -> Vec<usize> {
     let mut close = vec![usize::MAX; tokens.len()];
     let mut stack = Vec::new();
     for (i, token) in tokens.iter().enumerate() {

@@ -332,19 +332,7 @@ struct Parser<'a, 's> {
 
 impl<'a, 's> Parser<'a, 's> {
     fn new(src: &'s str, t: &'a [Token<'s>], mode: Mode) -> Self {
-        let mut close = vec![usize::MAX; t.len()];
-        let mut stack = Vec::new();
-        for (i, token) in t.iter().enumerate() {
-            match token.kind {
-                Kind::LBrace | Kind::Open => stack.push(i),
-                Kind::RBrace | Kind::Close => {
-                    if let Some(open) = stack.pop() {
-                        close[open] = i;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let close = super::equation::matching(t);
         Parser {
             src,
             t,
