@@ -234,8 +234,9 @@ pub fn escape_markdown(input: &str, output: &mut dyn Write) -> std::io::Result<(
             '<' => output.write_all(b"&lt;")?,
             '>' => output.write_all(b"&gt;")?,
             '&' => output.write_all(b"&amp;")?,
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '$' | '~' => {
+            // Punctuation that formats, links or opens math anywhere in a line; `.`, `-`, `+`,
+            // `!` and parentheses only matter at a line's start, where bpsheet never puts a value.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '|' | '$' | '~' => {
                 output.write_all(b"\\")?;
                 output.write_all(&[c as u8])?;
             }

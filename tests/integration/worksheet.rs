@@ -459,6 +459,102 @@ fn dump_context_prints_the_documented_context() {
 }
 
 #[test]
+fn questions_points_hidden_values_and_template_overrides() {
+    let dir = scratch("questions");
+    let spec = dir.join("asked.bp");
+    let text = std::fs::read_to_string(root().join("worksheets/slides.bp")).unwrap()
+        + "questions backward points 2, w5_new.value, update points 0.5\nhide x2\n";
+    std::fs::write(&spec, text.replace("w5_new.value, ", "")).unwrap();
+    let run = bpsheet(&[
+        "worksheet",
+        spec.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--key",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let key = read(&dir.join("asked-A-key.md"));
+    assert!(
+        !key.contains("## Forward pass"),
+        "forward values are not asked"
+    );
+    assert!(key.contains("## Backward pass") && key.contains("## Weight update"));
+    assert!(key.contains("(2 pt)") && key.contains("(0.5 pt)"));
+    // 21 gradients (10 nodes, 11 parameters) at 2 points, 11 updates at 0.5.
+    assert!(
+        key.contains("Total 47.5 points"),
+        "{}",
+        key.lines().take(5).collect::<Vec<_>>().join("\n")
+    );
+    // Forward values nobody asks for are given; x2 is hidden.
+    let sheet = read(&dir.join("asked-A.md"));
+    assert!(sheet.contains("a_{11}") && sheet.contains("| node |"));
+    assert!(!sheet.contains("| $x_{2}$ |"), "x2 is hidden");
+    // An unknown question is an error with a hint.
+    std::fs::write(
+        &spec,
+        std::fs::read_to_string(root().join("worksheets/slides.bp")).unwrap()
+            + "questions backwrd\n",
+    )
+    .unwrap();
+    let run = bpsheet(&[
+        "worksheet",
+        spec.to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("did you mean `backward`?"),
+        "{}",
+        run.stderr
+    );
+    // --templates replaces one template and keeps the others.
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("worksheet.md"),
+        "Custom sheet for << sheet.title >>, variant << sheet.variant >>.\n",
+    )
+    .unwrap();
+    let out = dir.join("custom");
+    let run = bpsheet(&[
+        "worksheet",
+        "worksheets/slides.bp",
+        "--format",
+        "markdown",
+        "--templates",
+        templates.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        read(&out.join("slides-A.md")),
+        "Custom sheet for Backpropagation: forward pass and gradients, variant A.\n"
+    );
+    // A template that does not parse is a clear error.
+    std::fs::write(templates.join("worksheet.md"), "<% if %>\n").unwrap();
+    let run = bpsheet(&[
+        "worksheet",
+        "worksheets/slides.bp",
+        "--format",
+        "markdown",
+        "--templates",
+        templates.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("template"), "{}", run.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn spec_text_cannot_inject_latex_or_markdown() {
     let dir = scratch("inject");
     let spec = dir.join("evil.bp");
