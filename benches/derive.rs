@@ -5,9 +5,9 @@
 //! For each network (the slides worksheet, the `mlp` networks of the performance issue and a
 //! scaling series) the library pipeline runs several times; the table gives the min and median
 //! wall time of each stage, the pool size after derivation, the edges (chain-rule terms, one per
-//! use of a quantity by an equation) and the bytes of the JSON report. A network runs `--runs`
-//! times (default 7), stopping early after 2 s, or after 3 runs once 20 s have passed (the
-//! 256-wide network runs once).
+//! use of a quantity by an equation) and the bytes of the JSON report. A network runs up to
+//! `--runs` times (default 7): again while under 2 s in all, or while it has had fewer than 3 runs
+//! and under 20 s.
 //! FILTER keeps the networks whose name contains it (`cargo bench --bench derive -- 64-64`).
 
 use std::time::{Duration, Instant};

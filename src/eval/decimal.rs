@@ -330,6 +330,30 @@ fn pow10(k: u64) -> BigUint {
 }
 
 fn pow_u(base: u32, k: u64) -> BigUint {
+    // Rounding asks for the same small powers of 2, 5 and 10 again and again.
+    const CACHED: u64 = 64;
+    if k < CACHED && matches!(base, 2 | 5 | 10) {
+        thread_local! {
+            static POWERS: std::cell::RefCell<[Vec<BigUint>; 3]> = Default::default();
+        }
+        let slot = match base {
+            2 => 0,
+            5 => 1,
+            _ => 2,
+        };
+        return POWERS.with(|powers| {
+            let mut powers = powers.borrow_mut();
+            let table = &mut powers[slot];
+            if table.is_empty() {
+                let mut power = BigUint::one();
+                for _ in 0..CACHED {
+                    table.push(power.clone());
+                    power *= base;
+                }
+            }
+            table[k as usize].clone()
+        });
+    }
     let mut result = BigUint::one();
     let mut b = BigUint::from(base);
     let mut k = k;
