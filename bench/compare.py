@@ -2,18 +2,17 @@
 """bpsheet against its performance targets and against SymPy doing the same job, in one table.
 
     cargo build --release
-    python3 bench/compare.py            # the whole table (about 10 minutes)
+    python3 bench/compare.py            # the whole table (10-15 minutes, mostly SymPy)
     python3 bench/compare.py --only 64  # networks whose name contains "64"
     python3 bench/compare.py --no-sympy # bpsheet columns only
 
 For each network the spec is written into a temporary directory, and
-`bpsheet derive SPEC --format json > /dev/null` is run as a whole process: median wall time of N
-runs (more runs for fast networks; the median CPU time beside it shows what other load on the
-machine added), the peak RSS of the process (`wait4`), the bytes of the JSON
-and the edges (chain-rule terms: one per use of a quantity by an equation), with PASS/FAIL against
-the targets of the performance issue.
+`bpsheet derive SPEC --format json > /dev/null` is run as a whole process (started with
+posix_spawn): median wall time of N runs (more runs for fast networks; the median CPU time beside
+it shows what other load on the machine added), the peak RSS (GNU time), the bytes of the JSON and
+the edges (chain-rule terms: one per use of a quantity by an equation), with PASS/FAIL against the
+targets of the performance issue.
 
-bpsheet is started with posix_spawn and timed from this process; its peak RSS comes from GNU time.
 SymPy does the same job on the same network with the same values (read from bpsheet's report):
 per-node equations with intermediate symbols h, a; every local derivative by `sympy.diff`; every
 ∂L/∂(node, parameter, input) by the chain rule, also in expanded form (child gradients substituted
@@ -303,7 +302,7 @@ def main():
         sys.exit(f"{TIME} (GNU time) not found: `apt-get install time`")
     use_sympy = not args.no_sympy
     if use_sympy:
-        # Not imported here: a big parent process would slow every spawn down.
+        # Not imported here: the SymPy work runs in a child process.
         try:
             sympy_version = importlib.metadata.version("sympy")
         except importlib.metadata.PackageNotFoundError:

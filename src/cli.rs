@@ -303,9 +303,13 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     }
     let text = match args.format {
         DeriveFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&report).expect("a report serializes");
-            text.push('\n');
-            text
+            // Streamed: no second copy of a report that may be hundreds of megabytes.
+            let mut writer = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+            let written = serde_json::to_writer_pretty(&mut writer, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writer.write_all(b"\n"))
+                .and_then(|()| writer.flush());
+            return written.map_err(|e| io_error("write", Path::new("standard output"), &e));
         }
         DeriveFormat::Text => Templates::builtin().render(Format::Text, "derive", &report)?,
         DeriveFormat::Markdown => {

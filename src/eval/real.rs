@@ -280,27 +280,44 @@ impl<'a> Evaluator<'a> {
             Node::Const(value) => Real::exact(value.clone(), prec),
             Node::Sym(sym) => bind(*sym).ok_or(EvalError::Unbound(*sym))?,
             Node::Add(constant, terms) => {
-                let mut total = Real::exact(constant.clone(), prec);
+                // No `0 +` and no `1 ·`: each would cost an enclosure of the constant and an
+                // interval operation that changes nothing.
+                let mut total = (!constant.is_zero()).then(|| Real::exact(constant.clone(), prec));
                 for (k, term) in terms.iter() {
                     let value = self.eval(*term, bind)?;
-                    let scaled = value.scale(k, prec).map_err(|e| domain_error(e, *term))?;
-                    total = total.add(&scaled, prec);
+                    let scaled = if k.is_one() {
+                        value
+                    } else {
+                        value.scale(k, prec).map_err(|e| domain_error(e, *term))?
+                    };
+                    total = Some(match total {
+                        None => scaled,
+                        Some(total) => total.add(&scaled, prec),
+                    });
                 }
-                total
+                total.unwrap_or_else(|| Real::exact(constant.clone(), prec))
             }
             Node::Mul(coefficient, factors) => {
-                let mut product = Real::exact(coefficient.clone(), prec);
+                let mut product =
+                    (!coefficient.is_one()).then(|| Real::exact(coefficient.clone(), prec));
                 // Negative powers first: a quotient by zero is an error even when a factor is 0.
                 let mut ordered: Vec<&(ExprId, i32)> = factors.iter().collect();
                 ordered.sort_by_key(|&&(_, e)| e > 0);
                 for &&(base, exponent) in &ordered {
                     let value = self.eval(base, bind)?;
-                    let power = value.powi(exponent, prec, base)?;
-                    product = product
-                        .mul(&power, prec)
-                        .map_err(|e| domain_error(e, base))?;
+                    let power = if exponent == 1 {
+                        value
+                    } else {
+                        value.powi(exponent, prec, base)?
+                    };
+                    product = Some(match product {
+                        None => power,
+                        Some(product) => product
+                            .mul(&power, prec)
+                            .map_err(|e| domain_error(e, base))?,
+                    });
                 }
-                product
+                product.unwrap_or_else(|| Real::exact(coefficient.clone(), prec))
             }
             Node::Apply(func, args) => {
                 let values = args

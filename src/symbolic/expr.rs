@@ -47,7 +47,7 @@ pub enum Sym {
 }
 
 /// One stored expression.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Node {
     /// An exact rational number: `3/10`.
     Const(BigRational),
@@ -59,6 +59,38 @@ pub enum Node {
     Mul(BigRational, Box<[(ExprId, i32)]>),
     /// `f(a1, a2, ...)`
     Apply(Func, Box<[ExprId]>),
+}
+
+/// Rationals hashed by numerator and denominator (they are stored reduced): the `Hash` of
+/// `Ratio` walks a continued fraction, a BigInt division per step.
+impl Hash for Node {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        fn ratio<H: std::hash::Hasher>(q: &BigRational, state: &mut H) {
+            q.numer().hash(state);
+            q.denom().hash(state);
+        }
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Node::Const(c) => ratio(c, state),
+            Node::Sym(sym) => sym.hash(state),
+            Node::Add(c, terms) => {
+                ratio(c, state);
+                terms.len().hash(state);
+                for (k, term) in terms.iter() {
+                    ratio(k, state);
+                    term.hash(state);
+                }
+            }
+            Node::Mul(c, factors) => {
+                ratio(c, state);
+                factors.hash(state);
+            }
+            Node::Apply(func, args) => {
+                func.hash(state);
+                args.hash(state);
+            }
+        }
+    }
 }
 
 /// The arena of hash-consed expressions.
