@@ -562,12 +562,9 @@ impl<'a> ReportBuilder<'a> {
     fn update_step(&mut self, id: SymbolId) -> Option<UpdateStep> {
         let rate = self.network.rate?;
         let real = self.values.updated(id)?;
-        let gradient = self.values.gradient(id)?;
+        self.values.gradient(id)?;
         let (name, rate_symbol) = (self.network.symbol(id), self.network.symbol(rate));
         let grad = self.grad_text(id);
-        let number = |real: &Real, notation| number::format(&round(real, self.rounding), notation);
-        let current = self.values.value(id)?;
-        let eta = self.values.value(rate)?;
         let signed = |text: String| {
             if text.starts_with('-') {
                 format!("({text})")
@@ -575,41 +572,49 @@ impl<'a> ReportBuilder<'a> {
                 text
             }
         };
-        let formula = Text {
+        let numbers = |notation| {
+            (
+                self.number_text(Sym::Value(id), notation),
+                signed(self.number_text(Sym::Value(rate), notation)),
+                signed(self.number_text(Sym::Grad(id), notation)),
+            )
+        };
+        let (p, eta, g) = numbers(Notation::Plain);
+        let mut substituted = Text {
+            plain: format!("{p} - {eta}*{g}"),
+            latex: String::new(),
+        };
+        let mut formula = Text {
             plain: format!("{} - {}*{}", name.name, rate_symbol.name, grad.plain),
-            latex: format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex),
+            latex: String::new(),
         };
-        let substituted = Text {
-            plain: format!(
-                "{} - {}*{}",
-                number(current, Notation::Plain),
-                signed(number(eta, Notation::Plain)),
-                signed(number(gradient, Notation::Plain))
-            ),
-            latex: format!(
-                "{} - {} \\cdot {}",
-                number(current, Notation::Latex),
-                signed(number(eta, Notation::Latex)),
-                signed(number(gradient, Notation::Latex))
-            ),
+        if self.latex {
+            let (p, eta, g) = numbers(Notation::Latex);
+            substituted.latex = format!("{p} - {eta} \\cdot {g}");
+            formula.latex = format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex);
+        }
+        let symbol = Text {
+            plain: format!("{}_new", name.name),
+            latex: format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
         };
-        // The exact new value, p - eta g, with rational parts folded.
-        let pool = &mut self.derivation.pool;
-        let (p, r, g) = (
-            pool.sym(Sym::Value(id)),
-            pool.sym(Sym::Value(rate)),
-            pool.sym(Sym::Grad(id)),
-        );
-        let step = pool.mul2(r, g);
-        let expression = pool.sub(p, step);
+        // The exact new value p - eta g, built only when the gradient has a closed form.
+        let value = self.value(real, |b| {
+            b.closed_sym(Sym::Grad(id))?;
+            let pool = &mut b.derivation.pool;
+            let (p, r, g) = (
+                pool.sym(Sym::Value(id)),
+                pool.sym(Sym::Value(rate)),
+                pool.sym(Sym::Grad(id)),
+            );
+            let step = pool.mul2(r, g);
+            let expression = pool.sub(p, step);
+            b.closed_expr(expression)
+        });
         Some(UpdateStep {
-            symbol: Text {
-                plain: format!("{}_new", name.name),
-                latex: format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
-            },
+            symbol,
             formula,
             substituted,
-            value: self.value(real, |b| b.closed_expr(expression)),
+            value,
         })
     }
 
