@@ -51,6 +51,16 @@ pub fn enclose(expr: &MathExpr) -> Option<Interval> {
             let n: i64 = n.parse().ok().filter(|n: &i64| n.abs() <= 64)?;
             enclose(base)?.powi(n, PREC).ok()?
         }
+        MathExpr::Softmax { index, args } => {
+            // 1 / Σ_j e^(z_j - z_i), as the evaluator computes it.
+            let z: Vec<Interval> = args.iter().map(enclose).collect::<Option<_>>()?;
+            let zi = z.get(index.checked_sub(1)?)?;
+            let mut total = Interval::from_i64(0);
+            for zj in &z {
+                total = total.add(&zj.sub(zi, PREC).exp(PREC).ok()?, PREC);
+            }
+            total.recip(PREC).ok()?
+        }
         MathExpr::Call { func, arg } => {
             let x = enclose(arg)?;
             match func {

@@ -175,6 +175,15 @@ impl Resolver<'_> {
                 }
                 self.derivation.pool.pow(base, n)
             }
+            MathExpr::Softmax { index, args } => {
+                let args = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let index = u32::try_from(*index - 1)
+                    .map_err(|_| ResolveError::Unsupported("a softmax index".into()))?;
+                self.derivation.pool.apply(Func::Softmax(index), &args)
+            }
             MathExpr::Call { func, arg } => {
                 let arg = self.expr(arg)?;
                 let pool = &mut self.derivation.pool;
@@ -234,6 +243,7 @@ pub fn is_numeric(expr: &MathExpr) -> bool {
         | MathExpr::Div(a, b)
         | MathExpr::Pow(a, b) => is_numeric(a) && is_numeric(b),
         MathExpr::Call { arg, .. } => is_numeric(arg),
+        MathExpr::Softmax { args, .. } => args.iter().all(is_numeric),
     }
 }
 

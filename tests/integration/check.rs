@@ -10,12 +10,13 @@ use serde_json::Value;
 use crate::support::{bpsheet, golden, root};
 
 /// The networks of the corpus: sigmoid with tied weights (the slides), tanh and sigmoid
-/// layers, ReLU, and binary cross-entropy.
+/// layers, ReLU, binary cross-entropy, and softmax with cross-entropy.
 const CORPUS: &[&str] = &[
     "worksheets/slides.bp",
     "worksheets/mlp.bp",
     "tests/data/check/relu.bp",
     "tests/data/check/cross-entropy.bp",
+    "tests/data/check/softmax.bp",
 ];
 
 fn scratch(name: &str) -> PathBuf {

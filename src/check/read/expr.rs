@@ -710,6 +710,10 @@ impl<'a, 's> Parser<'a, 's> {
             self.pos += 1;
             return self.max(token);
         }
+        if text.eq_ignore_ascii_case("softmax") {
+            self.pos += 1;
+            return self.softmax(token);
+        }
         if names::unsupported_func_word(text) && self.kind_at(self.pos + 1) == Some(Kind::Open) {
             return fail(token.start, format!("cannot evaluate `{}`", quote(text)));
         }
@@ -805,6 +809,10 @@ impl<'a, 's> Parser<'a, 's> {
         if word.eq_ignore_ascii_case("max") {
             self.pos = after;
             return self.max(token);
+        }
+        if word.eq_ignore_ascii_case("softmax") {
+            self.pos = after;
+            return self.softmax(token);
         }
         if names::unsupported_func_word(word) {
             return fail(token.start, format!("cannot evaluate `{}`", quote(word)));
@@ -981,6 +989,90 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let arg = self.range(other.0, other.1, Self::expr)?;
         call_node(Func::Relu, arg, token.start)
+    }
+
+    /// A softmax component, the cursor after the word: `_{i}(z_1, ..., z_k)` as bpsheet writes it
+    /// in LaTeX, or `(z1, ..., zk)[i]` as in plain text.
+    fn softmax(&mut self, token: Token<'s>) -> PResult<E> {
+        let cannot = |why: &str| {
+            fail(
+                token.start,
+                format!("a softmax {why}: write `\\operatorname{{softmax}}_{{i}}(z_1, ..., z_k)`"),
+            )
+        };
+        let mut index = None;
+        if self.is_op('_') {
+            self.pos += 1;
+            index = self.index_argument();
+            if index.is_none() {
+                return cannot("index that is not a whole number");
+            }
+        }
+        if self.kind_at(self.pos) != Some(Kind::Open) {
+            return cannot("without arguments in parentheses");
+        }
+        let (a, b) = self.group()?;
+        let mut args = Vec::new();
+        let mut depth = 1;
+        let mut start = a;
+        let mut i = a;
+        while i <= b {
+            let at_comma = i < b && self.t[i].kind == Kind::Op(',');
+            if i == b || at_comma {
+                if start == i {
+                    return cannot("with an empty argument");
+                }
+                let arg = self.range(start, i, Self::expr)?;
+                depth = depth.max(arg.d + 1);
+                args.push(*arg.x);
+                start = i + 1;
+            } else if matches!(self.t[i].kind, Kind::LBrace | Kind::Open) && self.close[i] < b {
+                i = self.close[i];
+            }
+            i += 1;
+        }
+        if index.is_none()
+            && self.kind_at(self.pos).is_some_and(|k| k == Kind::Open)
+            && self.t[self.pos].text == "["
+        {
+            let (a, b) = self.group()?;
+            index = (b == a + 1 && self.t[a].kind == Kind::Num)
+                .then(|| self.t[a].text.parse().ok())
+                .flatten();
+        }
+        match index {
+            Some(index) if (1..=args.len()).contains(&index) => {
+                if depth > MAX_TREE_DEPTH {
+                    return fail(
+                        token.start,
+                        format!("expression too long: more than {MAX_TREE_DEPTH} operations deep"),
+                    );
+                }
+                Ok(E {
+                    x: Box::new(MathExpr::Softmax { index, args }),
+                    d: depth,
+                })
+            }
+            _ => cannot("without a component index from 1 to the number of arguments"),
+        }
+    }
+
+    /// A whole-number subscript argument: `{2}` or `2`.
+    fn index_argument(&mut self) -> Option<usize> {
+        match self.kind_at(self.pos)? {
+            Kind::LBrace => {
+                let (a, b) = self.group().ok()?;
+                (b == a + 1 && self.t[a].kind == Kind::Num)
+                    .then(|| self.t[a].text.parse().ok())
+                    .flatten()
+            }
+            Kind::Num => {
+                let value = self.t[self.pos].text.parse().ok();
+                self.pos += 1;
+                value
+            }
+            _ => None,
+        }
     }
 
     /// `\sqrt{x}` is `x^(1/2)`.

@@ -144,6 +144,14 @@ pub enum MathExpr {
     Div(Box<MathExpr>, Box<MathExpr>),
     /// `x^2`, `x^{-1}`, `(..)^{2}`; `\sqrt{x}` is `x^(1/2)`.
     Pow(Box<MathExpr>, Box<MathExpr>),
+    /// Component `index` (1-based) of a softmax group: `\operatorname{softmax}_{2}(z_1, z_2)`,
+    /// `softmax(z1, z2)[2]`.
+    Softmax {
+        /// Which component, from 1.
+        index: usize,
+        /// The group's arguments.
+        args: Vec<MathExpr>,
+    },
     /// A function applied to one argument.
     Call {
         /// Which function.

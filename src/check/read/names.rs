@@ -80,8 +80,7 @@ pub(super) fn func_word(word: &str) -> Option<Func> {
 pub(super) fn unsupported_func_word(word: &str) -> bool {
     matches!(
         word.to_ascii_lowercase().as_str(),
-        "softmax"
-            | "max"
+        "max"
             | "min"
             | "leakyrelu"
             | "leaky_relu"

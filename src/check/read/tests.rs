@@ -22,6 +22,10 @@ fn show(e: &MathExpr) -> String {
         MathExpr::Div(a, b) => format!("({} / {})", show(a), show(b)),
         MathExpr::Pow(a, b) => format!("({} ^ {})", show(a), show(b)),
         MathExpr::Call { func, arg } => format!("{func:?}({})", show(arg)),
+        MathExpr::Softmax { index, args } => {
+            let args: Vec<String> = args.iter().map(show).collect();
+            format!("softmax_{index}({})", args.join(", "))
+        }
     }
 }
 
@@ -875,7 +879,10 @@ fn unreadable_reasons() {
         ("$a = b \\neq c$", "cannot evaluate `\\neq`"),
         ("$a = x!$", "cannot evaluate `!`"),
         ("$a = \\cdots$", "cannot evaluate `\\cdots`"),
-        ("$a = softmax(z)$", "cannot evaluate `softmax`"),
+        (
+            "$a = softmax(z)$",
+            "a softmax without a component index from 1 to the number of arguments: write `\\operatorname{softmax}_{i}(z_1, ..., z_k)`",
+        ),
         ("$a = \\max(b, c)$", "cannot evaluate `\\max`"),
         (
             "$a = \\begin{cases} 1 \\\\ 0 \\end{cases}$",
@@ -1353,4 +1360,19 @@ fn random_mutations_of_the_seed_never_panic() {
         let s = read(&text);
         check_invariants(&text, &s);
     }
+}
+
+#[test]
+fn softmax_components_are_read_in_both_notations() {
+    let latex =
+        sides("$$p_{2} = \\operatorname{softmax}_{2}\\left(z_{1}, z_{2}, z_{3}\\right) = 0.5$$");
+    assert_eq!(latex, ["p_2", "softmax_2(z_1, z_2, z_3)", "0.5"]);
+    let plain = sides("p2 = softmax(z1, z2, z3)[2] = 0.5\n");
+    assert_eq!(plain, ["p_2", "softmax_2(z_1, z_2, z_3)", "0.5"]);
+    let unread = read("$$p = \\operatorname{softmax}(z_1, z_2) = 0.5$$");
+    assert!(
+        unread.unreadable[0].reason.contains("component index"),
+        "{:?}",
+        unread.unreadable
+    );
 }
