@@ -402,10 +402,14 @@ fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<(), Exit> {
         read_submission(&args.submission).map_err(|e| Exit::User(format!("error: {e}\n")))?;
     let name = args.submission.display().to_string();
     let grounds = crate::check::judge::Grounds::new(&loaded.network, &derivation);
-    let mut report = crate::check::check(&loaded.network, &derivation, &grounds, &text, &name);
-    if let Some(decimals) = args.decimals {
-        crate::check::findings::round_expected(&mut report, decimals);
-    }
+    let report = crate::check::check(
+        &loaded.network,
+        &derivation,
+        &grounds,
+        &text,
+        &name,
+        args.decimals,
+    );
     let rendered = match args.format {
         CheckFormat::Json => {
             serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
@@ -436,8 +440,13 @@ fn check_directory(
             args.submission.display()
         )));
     }
-    let results =
-        crate::check::batch::check_all(&loaded.network, derivation, &files, &read_submission);
+    let results = crate::check::batch::check_all(
+        &loaded.network,
+        derivation,
+        &files,
+        &read_submission,
+        args.decimals,
+    );
     let named: Vec<(String, Result<crate::check::findings::CheckReport, String>)> = files
         .iter()
         .map(|f| {

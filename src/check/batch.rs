@@ -35,6 +35,7 @@ pub fn check_all(
     derivation: &Derivation,
     files: &[PathBuf],
     read: &(dyn Fn(&Path) -> Result<String, String> + Sync),
+    decimals: Option<u32>,
 ) -> Vec<Result<CheckReport, String>> {
     let grounds = super::judge::Grounds::new(network, derivation);
     let n_threads = std::thread::available_parallelism()
@@ -57,8 +58,9 @@ pub fn check_all(
                     let name = path
                         .file_name()
                         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    let result = read(path)
-                        .map(|text| super::check(network, derivation, &grounds, &text, &name));
+                    let result = read(path).map(|text| {
+                        super::check(network, derivation, &grounds, &text, &name, decimals)
+                    });
                     results.lock().expect("no thread panics holding the lock")[index] =
                         Some(result);
                 }

@@ -172,22 +172,3 @@ pub fn score(findings: &[Finding]) -> (f64, usize, usize) {
     };
     (score, earned, total)
 }
-
-/// Rounds every expected value of a report to `decimals` decimals (`--decimals`).
-pub fn round_expected(report: &mut CheckReport, decimals: u32) {
-    use crate::eval::decimal::{Decimal, Precision, RoundingMode, round_rational};
-    for finding in &mut report.findings {
-        if let Some(value) = finding
-            .expected_value
-            .as_ref()
-            .and_then(|v| Decimal::parse(v))
-        {
-            let rounded = round_rational(
-                &value.to_rational(),
-                Precision::Decimals(decimals),
-                RoundingMode::HalfUp,
-            );
-            finding.expected_value = Some(rounded.to_string());
-        }
-    }
-}

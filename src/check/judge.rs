@@ -62,6 +62,8 @@ pub struct Judge<'a> {
     stated: FxHashMap<Subject, Stated>,
     findings: Vec<Finding>,
     calculator: FxHashMap<u32, Option<calculator::Route>>,
+    /// `--decimals`: how expected values are rounded (else like the student's numbers).
+    pub decimals: Option<u32>,
     after_update: Option<Option<Values>>,
 }
 
@@ -88,6 +90,7 @@ impl<'a> Judge<'a> {
             stated: FxHashMap::default(),
             findings: Vec::new(),
             calculator: FxHashMap::default(),
+            decimals: None,
             after_update: None,
         }
     }
@@ -369,7 +372,7 @@ impl<'a> Judge<'a> {
                 "this value is right".into(),
             ));
         }
-        let expected_value = Some(round_like(&midpoint(truth.enclosure()), side).to_string());
+        let expected_value = Some(self.expected_digits(&truth, side));
         // Right from the student's own earlier values?
         if let Some((value, wrong_lines, trivial)) = self.carried(subject, expr)
             && !wrong_lines.is_empty()
@@ -407,6 +410,23 @@ impl<'a> Judge<'a> {
         finding.expected = Some(self.true_form(subject));
         finding.expected_value = expected_value;
         Some(finding)
+    }
+
+    /// The true value as the expected value of a step: correctly rounded to `--decimals`, else to
+    /// as many decimals as the student wrote.
+    fn expected_digits(&self, truth: &Real, side: &Side) -> String {
+        let precision = match self.decimals {
+            Some(decimals) => Precision::Decimals(decimals),
+            None => precision_like(&midpoint(truth.enclosure()), side),
+        };
+        let rounding = Rounding {
+            precision,
+            mode: RoundingMode::HalfUp,
+        };
+        crate::render::number::format(
+            &crate::eval::numeric::round(truth, rounding),
+            Notation::Plain,
+        )
     }
 
     /// The first catalogue mistake whose value the stated number matches.
@@ -647,6 +667,12 @@ fn written_value(expr: &MathExpr) -> Option<BigRational> {
 /// A value rounded to as many decimals as the student's number on `side` has (4 significant
 /// figures when it is not a single number).
 fn round_like(value: &BigRational, side: &Side) -> Decimal {
+    round_rational(value, precision_like(value, side), RoundingMode::HalfUp)
+}
+
+/// As many decimals as the student's number on `side` has (4 significant figures when it is not
+/// a single number, or when those decimals would round the value to 0).
+fn precision_like(value: &BigRational, side: &Side) -> Precision {
     let precision = match &side.expr {
         MathExpr::Number(text) => match Decimal::parse(text) {
             Some(d) if d.scale() >= 0 => Precision::Decimals(u32::try_from(d.scale()).unwrap_or(4)),
@@ -654,15 +680,14 @@ fn round_like(value: &BigRational, side: &Side) -> Decimal {
         },
         _ => Precision::Significant(4),
     };
-    let digits = match precision {
+    match precision {
         Precision::Decimals(d)
             if round_rational(value, precision, RoundingMode::HalfUp).is_zero() =>
         {
             Precision::Significant(d.max(1))
         }
         other => other,
-    };
-    round_rational(value, digits, RoundingMode::HalfUp)
+    }
 }
 
 /// A value to 6 significant figures, for messages.

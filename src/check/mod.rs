@@ -17,19 +17,21 @@ use crate::graph::Network;
 use crate::symbolic::backprop::Derivation;
 
 /// Checks one submission's text. `grounds` are the network's true values and random points,
-/// computed once for a class (`judge::Grounds::new`).
+/// computed once for a class (`judge::Grounds::new`); `decimals` rounds expected values.
 pub fn check(
     network: &Network,
     derivation: &Derivation,
     grounds: &judge::Grounds,
     text: &str,
     name: &str,
+    decimals: Option<u32>,
 ) -> CheckReport {
     let submission = read::read(text);
     // The judge adds the expressions it reads to the pool; each submission gets its own copy.
     let mut derivation = derivation.clone();
-    let findings =
-        judge::Judge::new(network, &mut derivation, &submission, grounds).run(&submission);
+    let mut judge = judge::Judge::new(network, &mut derivation, &submission, grounds);
+    judge.decimals = decimals;
+    let findings = judge.run(&submission);
     let (score, credited_steps, total) = score(&findings);
     let mut questions: Vec<(String, bool)> = Vec::new();
     for finding in &findings {

@@ -456,6 +456,28 @@ fn errors_carried_forward_earn_credit_unless_they_trivialize() {
 }
 
 #[test]
+fn expected_values_are_correctly_rounded_to_the_asked_decimals() {
+    // dL/dz = -0.107513221852888..., so -0.108 at 3 decimals, -0.1075 at 4, -0.107513 at 6.
+    let dir = scratch("decimals");
+    let path = dir.join("answers.txt");
+    std::fs::write(&path, "dL/dz = -0.2\n").unwrap();
+    for (decimals, expected) in [("3", "-0.108"), ("4", "-0.1075"), ("6", "-0.107513")] {
+        let run = bpsheet(&[
+            "check",
+            "worksheets/slides.bp",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--decimals",
+            decimals,
+        ]);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(findings(&report)[0]["expected_value"], expected);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn answers_files_are_checked_line_by_line() {
     let spec = "worksheets/slides.bp";
     let run = bpsheet(&["derive", spec, "--format", "json"]);
