@@ -176,6 +176,9 @@ struct DeriveArgs {
     /// Seed for values drawn from ranges (overrides the spec's `seed`).
     #[arg(long)]
     seed: Option<u64>,
+    /// Also report the gradients of `const` quantities (given, not trained).
+    #[arg(long)]
+    const_gradients: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +298,13 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let json = args.format == DeriveFormat::Json;
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
     let latex = matches!(args.format, DeriveFormat::Markdown | DeriveFormat::Latex);
-    let report = pipeline::report(&loaded, rounding, args.numbers.rounded_intermediates, latex)?;
+    let report = pipeline::report(
+        &loaded,
+        rounding,
+        args.numbers.rounded_intermediates,
+        latex,
+        args.const_gradients,
+    )?;
     // Notes found while evaluating (the spec's own warnings were printed above).
     let n_spec_warnings = loaded.network.warnings.len();
     for note in report.warnings.iter().skip(n_spec_warnings) {

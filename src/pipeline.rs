@@ -135,12 +135,14 @@ pub fn evaluate(
     })
 }
 
-/// The report of `derive`; `latex` says whether its LaTeX forms are wanted.
+/// The report of `derive`; `latex` says whether its LaTeX forms are wanted, `const_gradients`
+/// whether constants get their gradients reported.
 pub fn report(
     loaded: &Loaded,
     rounding: Rounding,
     rounded_intermediates: bool,
     latex: bool,
+    const_gradients: bool,
 ) -> Result<Report, Exit> {
     let mut derivation = derivation(loaded)?;
     let decided = evaluate(loaded, &derivation, &[rounding])?;
@@ -163,6 +165,11 @@ pub fn report(
     ));
     let builder = ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding);
     let builder = if latex { builder } else { builder.plain_only() };
+    let builder = if const_gradients {
+        builder.with_const_gradients()
+    } else {
+        builder
+    };
     let mut report = builder.build(warnings);
     if rounded_intermediates {
         let route =

@@ -274,6 +274,8 @@ pub struct ReportBuilder<'a> {
     rounding: Rounding,
     /// Whether LaTeX forms are wanted (not for text and JSON, where they would only cost).
     latex: bool,
+    /// Whether the gradients of constants are reported.
+    const_gradients: bool,
     rank: Vec<u32>,
     /// The expanded form of each gradient printed so far, with how loosely it binds.
     expanded: FxHashMap<SymbolId, (Text, Prec)>,
@@ -318,6 +320,7 @@ impl<'a> ReportBuilder<'a> {
             values,
             rounding,
             latex: true,
+            const_gradients: false,
             rank,
             expanded: FxHashMap::default(),
             definitions: IndexMap::new(),
@@ -333,6 +336,12 @@ impl<'a> ReportBuilder<'a> {
     /// Leaves the LaTeX forms out (for text and JSON output).
     pub fn plain_only(mut self) -> Self {
         self.latex = false;
+        self
+    }
+
+    /// Also reports the gradients of `const` quantities.
+    pub fn with_const_gradients(mut self) -> Self {
+        self.const_gradients = true;
         self
     }
 
@@ -365,7 +374,15 @@ impl<'a> ReportBuilder<'a> {
             .iter()
             .map(|eq| (network.name(eq.node).to_string(), self.forward_step(eq)))
             .collect();
-        let gradients = backward_order(network, self.derivation)
+        // A constant's gradient is printed only on request (`--const-gradients`).
+        let wanted = |id: SymbolId| {
+            self.const_gradients || network.symbol(id).decl_kind() != Some(DeclKind::Const)
+        };
+        let order: Vec<SymbolId> = backward_order(network, self.derivation)
+            .into_iter()
+            .filter(|&id| wanted(id))
+            .collect();
+        let gradients = order
             .into_iter()
             .filter_map(|id| Some((network.name(id).to_string(), self.gradient_step(id)?)))
             .collect();

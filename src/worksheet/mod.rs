@@ -102,7 +102,7 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
     let templates = Templates::load(options.templates.as_deref())?;
 
     // Resolve the questions against the spec's own report (the structure is the same for all).
-    let first = pipeline::report(loaded, options.rounding, false, false)?;
+    let first = pipeline::report(loaded, options.rounding, false, false, false)?;
     let asked = questions::resolve(&loaded.network, &first, &question_specs, &options.points)
         .map_err(|d| crate::cli::user_error(&loaded.source, &[d]))?;
     if asked.is_empty() {

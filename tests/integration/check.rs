@@ -478,6 +478,32 @@ fn expected_values_are_correctly_rounded_to_the_asked_decimals() {
 }
 
 #[test]
+fn values_the_spec_leaves_out_are_taken_from_the_derivation() {
+    let dir = scratch("unknowns");
+    let spec = dir.join("open.bp");
+    let text = std::fs::read_to_string(root().join("worksheets/slides.bp"))
+        .unwrap()
+        .replace("param  w2 = -0.12", "param  w2");
+    std::fs::write(&spec, text).unwrap();
+    let spec = spec.to_str().unwrap();
+    // Stated in the derivation: the true values follow, and a wrong one is still caught.
+    let (report, _) = check(spec, "w2 = -0.12\nh11 = -0.124\nh12 = 0.025\n", "stated");
+    assert_eq!(findings(&report)[1]["verdict"], "correct", "{report}");
+    assert_eq!(problems_at(&report, 3)[0]["verdict"], "wrong", "{report}");
+    // Not stated anywhere: values that depend on it cannot be judged against the truth, but
+    // nothing is reported wrong for it, and arithmetic is still checked.
+    let (report, code) = check(
+        spec,
+        "h11 = -0.124\ndL/dz = -0.1075 * 2 = -0.3\n",
+        "unstated",
+    );
+    assert!(problems_at(&report, 1).is_empty(), "{report}");
+    assert_eq!(problems_at(&report, 2)[0]["kind"], "arithmetic", "{report}");
+    assert_eq!(code, 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn answers_files_are_checked_line_by_line() {
     let spec = "worksheets/slides.bp";
     let run = bpsheet(&["derive", spec, "--format", "json"]);

@@ -118,3 +118,35 @@ fn missing_file_is_a_clear_error() {
         run.stderr
     );
 }
+
+#[test]
+fn constants_get_a_gradient_only_on_request() {
+    let dir = std::env::temp_dir().join(format!("bpsheet-const-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("const.bp");
+    std::fs::write(&spec, "input x = 0.5\ntarget y = 1\nconst c = 2\nparam w = 0.3\nrate eta = 0.1\nh = c * w * x\nloss L = 1/2 * (y - h)^2\n").unwrap();
+    let names = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["derive", spec.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let report: serde_json::Value = serde_json::from_str(&bpsheet(&args).stdout).unwrap();
+        report["gradients"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert!(!names(&[]).contains(&"c".to_string()));
+    // dL/dc = (h - y) w x = (0.3 - 1)(0.3)(0.5) = -0.105, and no update: c is not trained.
+    let run = bpsheet(&[
+        "derive",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+        "--const-gradients",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["gradients"]["c"]["exact"]["plain"], "-21/200");
+    assert!(report["updates"].get("c").is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
