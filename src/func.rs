@@ -134,16 +134,6 @@ impl Func {
         }
     }
 
-    /// Whether the function is an activation a network unit uses (for layer shorthands).
-    pub fn activation_by_name(name: &str) -> Option<Func> {
-        match name {
-            "sigmoid" | "tanh" | "relu" | "leaky_relu" | "softplus" | "identity" | "linear" => {
-                Func::by_name(if name == "linear" { "identity" } else { name })
-            }
-            _ => None,
-        }
-    }
-
     /// Whether the function saturates (sigmoid-like), which makes a variant degenerate when the
     /// pre-activation is large.
     pub fn saturates(self) -> bool {

@@ -104,11 +104,6 @@ pub fn meet(a: &Interval, b: &Interval) -> bool {
     a.lo() <= b.hi() && b.lo() <= a.hi()
 }
 
-/// Whether an interval contains a rational.
-pub fn contains(interval: &Interval, value: &BigRational) -> bool {
-    interval.contains_rational(value)
-}
-
 /// The midpoint of an interval.
 pub fn midpoint(interval: &Interval) -> BigRational {
     (interval.lo().to_rational() + interval.hi().to_rational())

@@ -1,8 +1,6 @@
 //! The values of one network at one working precision: the forward pass, every gradient by the
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
-use num_rational::BigRational;
-
 use super::real::{EvalError, Evaluator, Real, domain_error};
 use crate::graph::{Network, SymbolId};
 use crate::symbolic::backprop::Derivation;
@@ -165,9 +163,4 @@ fn forward_pass(
         values[equation.node.index()] = Some(value);
     }
     Ok(values)
-}
-
-/// The exact value of a rational quantity, if it is one.
-pub fn exact(real: Option<&Real>) -> Option<&BigRational> {
-    real.and_then(|r| r.exact.as_ref())
 }

@@ -10,7 +10,7 @@ use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
 
-use crate::ast::{Number, ValueSpec};
+use crate::ast::ValueSpec;
 use crate::diag::{DiagResult, Diagnostic};
 
 /// The seed used when neither the command line nor the spec gives one.
@@ -139,18 +139,10 @@ fn uniform_steps(spec: &ValueSpec) -> DiagResult<BigInt> {
     Ok(steps)
 }
 
-/// A literal value form, for values the program fills in itself.
-pub fn literal(value: BigRational, span: crate::diag::Span) -> ValueSpec {
-    ValueSpec::Literal(Number {
-        text: value.to_string(),
-        value,
-        span,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::Number;
     use crate::diag::Span;
 
     fn number(text: &str) -> Number {

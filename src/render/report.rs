@@ -281,18 +281,14 @@ pub struct ReportBuilder<'a> {
     expanded: FxHashMap<SymbolId, (Text, Prec)>,
     /// Gradients too long to inline in expanded forms.
     definitions: IndexMap<String, Definition>,
-    /// Expressions printed in names, by notation (locals and chain forms repeat a lot).
-    printed: FxHashMap<(ExprId, Notation), String>,
-    /// Rounded numbers of symbols, by notation.
-    numbers: FxHashMap<(Sym, Notation), String>,
+    /// Each symbol's number as substituted into formulas, by notation.
+    numbers: std::cell::RefCell<FxHashMap<(Sym, Notation), String>>,
     /// The closed form of each symbol's value, `None` where it would be too large.
     closed: FxHashMap<Sym, Option<ExprId>>,
     /// Tree sizes of pool expressions.
     sizes: FxHashMap<ExprId, u64>,
     /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
     name_memos: [PrintMemo; 4],
-    /// Each symbol's value as substituted into formulas.
-    value_numbers: std::cell::RefCell<FxHashMap<(SymbolId, Notation), String>>,
 }
 
 /// The largest closed form (in expression nodes, written out as a tree) a report prints.
@@ -324,12 +320,10 @@ impl<'a> ReportBuilder<'a> {
             rank,
             expanded: FxHashMap::default(),
             definitions: IndexMap::new(),
-            printed: FxHashMap::default(),
-            numbers: FxHashMap::default(),
+            numbers: Default::default(),
             closed: FxHashMap::default(),
             sizes: FxHashMap::default(),
             name_memos: Default::default(),
-            value_numbers: Default::default(),
         }
     }
 
@@ -431,8 +425,8 @@ impl<'a> ReportBuilder<'a> {
         let real = self.values.value(id).expect("every node is evaluated");
         let network = self.network;
         let names = |_: SymbolId| None;
-        let numbers = |s: SymbolId| Some(self.number_of(s, Notation::Plain));
-        let numbers_latex = |s: SymbolId| Some(self.number_of(s, Notation::Latex));
+        let numbers = |s: SymbolId| Some(self.value_number(s, Notation::Plain));
+        let numbers_latex = |s: SymbolId| Some(self.value_number(s, Notation::Latex));
         let display = |latex: bool, substitute: &dyn Fn(SymbolId) -> Option<String>| {
             Display {
                 network,
@@ -461,27 +455,6 @@ impl<'a> ReportBuilder<'a> {
             },
             value: self.value(real, |b| b.closed_sym(Sym::Value(id))),
         }
-    }
-
-    /// A quantity's number as substituted into a formula: the exact decimal of a given value
-    /// when it terminates, else the value rounded to the report's precision.
-    fn number_of(&self, id: SymbolId, notation: Notation) -> String {
-        if let Some(text) = self.value_numbers.borrow().get(&(id, notation)) {
-            return text.clone();
-        }
-        let symbol = self.network.symbol(id);
-        let exact = (!symbol.is_node())
-            .then(|| symbol.value.as_ref().and_then(number::exact_decimal))
-            .flatten();
-        let text = match (exact, self.values.value(id)) {
-            (Some(exact), _) => exact,
-            (None, Some(real)) => number::format(&round(real, self.rounding), notation),
-            (None, None) => symbol.name.clone(),
-        };
-        self.value_numbers
-            .borrow_mut()
-            .insert((id, notation), text.clone());
-        text
     }
 
     /// The expanded form as printed: the chain rule with every child gradient replaced by its
@@ -734,34 +707,14 @@ impl<'a> ReportBuilder<'a> {
         }
     }
 
-    fn names_in(&mut self, id: ExprId, notation: Notation) -> String {
-        if let Some(text) = self.printed.get(&(id, notation)) {
-            return text.clone();
-        }
-        let text = self.print_names(id, notation, false);
-        self.printed.insert((id, notation), text.clone());
-        text
+    fn names_in(&self, id: ExprId, notation: Notation) -> String {
+        self.print_names(id, notation, false)
     }
 
     /// An expression with this run's rounded numbers in place of its symbols.
-    fn numbers(&mut self, id: ExprId) -> Text {
-        let symbols = self.derivation.pool.symbols(id);
-        let notations: &[Notation] = if self.latex {
-            &[Notation::Plain, Notation::Latex]
-        } else {
-            &[Notation::Plain]
-        };
-        for &notation in notations {
-            for &sym in &symbols {
-                if !self.numbers.contains_key(&(sym, notation)) {
-                    let text = self.number_text(sym, notation);
-                    self.numbers.insert((sym, notation), text);
-                }
-            }
-        }
-        let numbers = &self.numbers;
+    fn numbers(&self, id: ExprId) -> Text {
         let atom =
-            |notation: Notation| move |sym: Sym| Atom::Number(numbers[&(sym, notation)].clone());
+            |notation: Notation| move |sym: Sym| Atom::Number(self.number_text(sym, notation));
         Text {
             plain: self.print(id, Notation::Plain, false, &atom(Notation::Plain)),
             latex: if self.latex {
@@ -772,17 +725,39 @@ impl<'a> ReportBuilder<'a> {
         }
     }
 
-    /// A symbol's number as substituted into a formula (its name when it has no value).
+    /// A quantity's value as substituted into a formula.
+    fn value_number(&self, id: SymbolId, notation: Notation) -> String {
+        self.number_text(Sym::Value(id), notation)
+    }
+
+    /// A symbol's number as substituted into a formula (memoized): the exact decimal of a given
+    /// value when it terminates, else the value or gradient rounded to the report's precision,
+    /// else (no value) its name.
     fn number_text(&self, sym: Sym, notation: Notation) -> String {
-        let real = match sym {
-            Sym::Value(s) => self.values.value(s),
-            Sym::Grad(s) => self.values.gradient(s),
-        };
-        match (sym, real) {
-            (Sym::Value(s), Some(_)) => self.number_of(s, notation),
-            (_, Some(real)) => number::format(&round(real, self.rounding), notation),
-            (_, None) => name_text(self.network, sym).plain,
+        if let Some(text) = self.numbers.borrow().get(&(sym, notation)) {
+            return text.clone();
         }
+        let text = match sym {
+            Sym::Value(id) => {
+                let symbol = self.network.symbol(id);
+                let exact = (!symbol.is_node())
+                    .then(|| symbol.value.as_ref().and_then(number::exact_decimal))
+                    .flatten();
+                match (exact, self.values.value(id)) {
+                    (Some(exact), _) => exact,
+                    (None, Some(real)) => number::format(&round(real, self.rounding), notation),
+                    (None, None) => symbol.name.clone(),
+                }
+            }
+            Sym::Grad(id) => match self.values.gradient(id) {
+                Some(real) => number::format(&round(real, self.rounding), notation),
+                None => grad_text(self.network, id).plain,
+            },
+        };
+        self.numbers
+            .borrow_mut()
+            .insert((sym, notation), text.clone());
+        text
     }
 
     /// The rounded value and the exact form; `closed` finds the closed form of an irrational

@@ -86,12 +86,10 @@ pub struct Generated {
 /// Draws the variants and renders every file.
 pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<Generated, Exit> {
     let mut derivation = pipeline::derivation(loaded)?;
-    pipeline::require_values(loaded, &derivation)?;
-    let random = loaded.network.symbols.iter().any(|s| s.is_random());
-    if !random {
-        // The author's own values: any problem with them deserves a precise diagnostic.
-        pipeline::evaluate(loaded, &derivation, &[options.rounding])?;
-    }
+    // The spec's own report: missing values and values where the network is undefined get
+    // their precise diagnostics here, and the questions resolve against it (every variant has
+    // the same structure).
+    let first = pipeline::report(loaded, options.rounding, false, false, false)?;
     let question_specs = match &options.ask {
         Some(ask) => questions::from_flag(ask),
         None if loaded.network.questions.is_empty() => {
@@ -99,15 +97,12 @@ pub fn generate(loaded: &Loaded, spec_path: &Path, options: &Options) -> Result<
         }
         None => loaded.network.questions.clone(),
     };
-    let templates = Templates::load(options.templates.as_deref())?;
-
-    // Resolve the questions against the spec's own report (the structure is the same for all).
-    let first = pipeline::report(loaded, options.rounding, false, false, false)?;
     let asked = questions::resolve(&loaded.network, &first, &question_specs, &options.points)
         .map_err(|d| crate::cli::user_error(&loaded.source, &[d]))?;
     if asked.is_empty() {
         return Err(Exit::User("error: the worksheet asks no questions\n  = hint: ask `forward`, `backward`, `update` or `loss_after`\n".into()));
     }
+    let templates = Templates::load(options.templates.as_deref())?;
 
     let mut plan = Plan {
         network: &loaded.network,

@@ -204,7 +204,7 @@ fn problems(
             .to_rational()
             .abs()
             .max(activation.argument.enclosure().hi().to_rational().abs());
-        let saturating = matches!(activation.func, Func::Sigmoid | Func::Tanh);
+        let saturating = activation.func.saturates();
         if saturating && magnitude > BigRational::from_integer(SATURATION.into()) {
             return Some("saturated unit");
         }
