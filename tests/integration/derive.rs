@@ -49,30 +49,17 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn seeds_change_drawn_values_and_nothing_else() {
-    let a = bpsheet(&[
-        "derive",
-        "worksheets/mlp.bp",
-        "--format",
-        "json",
-        "--seed",
-        "1",
-    ]);
-    let b = bpsheet(&[
-        "derive",
-        "worksheets/mlp.bp",
-        "--format",
-        "json",
-        "--seed",
-        "2",
-    ]);
-    let again = bpsheet(&[
-        "derive",
-        "worksheets/mlp.bp",
-        "--format",
-        "json",
-        "--seed",
-        "1",
-    ]);
+    let with_seed = |seed: &str| {
+        bpsheet(&[
+            "derive",
+            "worksheets/mlp.bp",
+            "--format",
+            "json",
+            "--seed",
+            seed,
+        ])
+    };
+    let (a, b, again) = (with_seed("1"), with_seed("2"), with_seed("1"));
     assert_eq!(a.stdout, again.stdout, "same seed, same output");
     assert_ne!(a.stdout, b.stdout, "another seed draws other weights");
     let a: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();

@@ -521,16 +521,21 @@ fn questions_points_hidden_values_and_template_overrides() {
     )
     .unwrap();
     let out = dir.join("custom");
-    let run = bpsheet(&[
-        "worksheet",
-        "worksheets/slides.bp",
-        "--format",
-        "markdown",
-        "--templates",
-        templates.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let with_templates = |extra: &[&str]| {
+        let mut args = vec![
+            "worksheet",
+            "worksheets/slides.bp",
+            "--format",
+            "markdown",
+            "--templates",
+            templates.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        bpsheet(&args)
+    };
+    let run = with_templates(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         read(&out.join("slides-A.md")),
@@ -538,17 +543,7 @@ fn questions_points_hidden_values_and_template_overrides() {
     );
     // A template that does not parse is a clear error.
     std::fs::write(templates.join("worksheet.md"), "<% if %>\n").unwrap();
-    let run = bpsheet(&[
-        "worksheet",
-        "worksheets/slides.bp",
-        "--format",
-        "markdown",
-        "--templates",
-        templates.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
+    let run = with_templates(&["--force"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("template"), "{}", run.stderr);
     std::fs::remove_dir_all(&dir).ok();
