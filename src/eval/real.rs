@@ -8,7 +8,6 @@
 
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
-use rustc_hash::FxHashMap;
 
 use std::sync::OnceLock;
 
@@ -243,12 +242,19 @@ pub fn domain_error(error: DomainError, at: ExprId) -> EvalError {
 }
 
 /// Evaluates pool expressions at one precision under one assignment of symbols, memoizing
-/// every subexpression (so shared subexpressions are computed once).
+/// every subexpression (so shared subexpressions are computed once, and a rational operand's
+/// enclosure is made once however often it is used).
 pub struct Evaluator<'a> {
     pool: &'a Pool,
     prec: u32,
-    memo: FxHashMap<ExprId, Real>,
+    /// Indexed by `ExprId`: where in `values` its value is (`UNSET` before it is computed).
+    /// Dense, because an evaluation visits much of the pool; the values themselves are stored
+    /// apart so that the unvisited part costs four bytes an expression.
+    slots: Vec<u32>,
+    values: Vec<Real>,
 }
+
+const UNSET: u32 = u32::MAX;
 
 impl<'a> Evaluator<'a> {
     /// An evaluator with an empty memo.
@@ -256,7 +262,8 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             pool,
             prec,
-            memo: FxHashMap::default(),
+            slots: vec![UNSET; pool.len()],
+            values: Vec::new(),
         }
     }
 
@@ -272,62 +279,85 @@ impl<'a> Evaluator<'a> {
         id: ExprId,
         bind: &dyn Fn(Sym) -> Option<Real>,
     ) -> Result<Real, EvalError> {
-        if let Some(value) = self.memo.get(&id) {
-            return Ok(value.clone());
+        self.ensure(id, bind)?;
+        Ok(self.memoized(id).clone())
+    }
+
+    fn memoized(&self, id: ExprId) -> &Real {
+        &self.values[self.slots[id.index()] as usize]
+    }
+
+    /// Evaluates `id` into the memo, operands first.
+    fn ensure(&mut self, id: ExprId, bind: &dyn Fn(Sym) -> Option<Real>) -> Result<(), EvalError> {
+        if self.slots[id.index()] != UNSET {
+            return Ok(());
         }
         let prec = self.prec;
-        let value = match self.pool.node(id) {
+        let pool = self.pool;
+        let value = match pool.node(id) {
             Node::Const(value) => Real::exact(value.clone(), prec),
             Node::Sym(sym) => bind(*sym).ok_or(EvalError::Unbound(*sym))?,
             Node::Add(constant, terms) => {
+                for (_, term) in terms.iter() {
+                    self.ensure(*term, bind)?;
+                }
                 // No `0 +` and no `1 ·`: each would cost an enclosure of the constant and an
                 // interval operation that changes nothing.
                 let mut total = (!constant.is_zero()).then(|| Real::exact(constant.clone(), prec));
                 for (k, term) in terms.iter() {
-                    let value = self.eval(*term, bind)?;
+                    let value = self.memoized(*term);
+                    let scaled;
                     let scaled = if k.is_one() {
                         value
                     } else {
-                        value.scale(k, prec).map_err(|e| domain_error(e, *term))?
+                        scaled = value.scale(k, prec).map_err(|e| domain_error(e, *term))?;
+                        &scaled
                     };
                     total = Some(match total {
-                        None => scaled,
-                        Some(total) => total.add(&scaled, prec),
+                        None => scaled.clone(),
+                        Some(total) => total.add(scaled, prec),
                     });
                 }
                 total.unwrap_or_else(|| Real::exact(constant.clone(), prec))
             }
             Node::Mul(coefficient, factors) => {
+                for &(base, _) in factors.iter() {
+                    self.ensure(base, bind)?;
+                }
                 let mut product =
                     (!coefficient.is_one()).then(|| Real::exact(coefficient.clone(), prec));
                 // Negative powers first: a quotient by zero is an error even when a factor is 0.
                 let mut ordered: Vec<&(ExprId, i32)> = factors.iter().collect();
                 ordered.sort_by_key(|&&(_, e)| e > 0);
                 for &&(base, exponent) in &ordered {
-                    let value = self.eval(base, bind)?;
+                    let value = self.memoized(base);
+                    let power;
                     let power = if exponent == 1 {
                         value
                     } else {
-                        value.powi(exponent, prec, base)?
+                        power = value.powi(exponent, prec, base)?;
+                        &power
                     };
                     product = Some(match product {
-                        None => power,
+                        None => power.clone(),
                         Some(product) => product
-                            .mul(&power, prec)
+                            .mul(power, prec)
                             .map_err(|e| domain_error(e, base))?,
                     });
                 }
                 product.unwrap_or_else(|| Real::exact(coefficient.clone(), prec))
             }
             Node::Apply(func, args) => {
-                let values = args
-                    .iter()
-                    .map(|&arg| self.eval(arg, bind))
-                    .collect::<Result<Vec<_>, _>>()?;
+                for &arg in args.iter() {
+                    self.ensure(arg, bind)?;
+                }
+                let values: Vec<Real> =
+                    args.iter().map(|&arg| self.memoized(arg).clone()).collect();
                 Real::apply(*func, &values, prec, id)?
             }
         };
-        self.memo.insert(id, value.clone());
-        Ok(value)
+        self.slots[id.index()] = u32::try_from(self.values.len()).expect("a pool has < 2^32 nodes");
+        self.values.push(value);
+        Ok(())
     }
 }
