@@ -314,7 +314,7 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         DeriveFormat::Json => {
             // Streamed: no second copy of a report that may be hundreds of megabytes.
             let mut writer = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-            let written = serde_json::to_writer_pretty(&mut writer, &report)
+            let written = serde_json::to_writer(&mut writer, &report)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writer.write_all(b"\n"))
                 .and_then(|()| writer.flush());
@@ -420,9 +420,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<(), Exit> {
         args.decimals,
     );
     let rendered = match args.format {
-        CheckFormat::Json => {
-            serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
-        }
+        CheckFormat::Json => serde_json::to_string(&report).expect("a report serializes") + "\n",
         CheckFormat::Text => templates.render(Format::Text, "check", &report)?,
         CheckFormat::Markdown => templates.render(Format::Markdown, "check", &report)?,
     };

@@ -34,7 +34,7 @@ use crate::eval::numeric::Rounding;
 use crate::eval::real::{Evaluator, Real};
 use crate::graph::Network;
 use crate::graph::sample::Rng;
-use crate::render::report::name_text;
+use crate::render::report::name_in;
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Sym};
 use crate::symbolic::print::{Atom, Notation, Printer};
@@ -609,7 +609,7 @@ impl<'a> Judge<'a> {
         };
         let network = &self.network;
         let rank = |_: Sym| 0;
-        let atom = |sym: Sym| Atom::Name(name_text(network, sym).plain);
+        let atom = |sym: Sym| Atom::Name(name_in(network, sym, Notation::Plain));
         match expr {
             Some(expr) => Printer {
                 pool: &self.derivation.pool,

@@ -2,6 +2,8 @@
 //! already-rendered strings (plain and LaTeX). `--format json` prints this structure; the
 //! templates only lay it out.
 
+use std::fmt::Write as _;
+
 use indexmap::IndexMap;
 use num_rational::BigRational;
 use rustc_hash::FxHashMap;
@@ -495,14 +497,7 @@ impl<'a> ReportBuilder<'a> {
                     };
                     Atom::Printed(text.clone(), *prec)
                 }
-                _ => {
-                    let name = name_text(network, sym);
-                    Atom::Name(if notation == Notation::Latex {
-                        name.latex
-                    } else {
-                        name.plain
-                    })
-                }
+                _ => Atom::Name(name_in(network, sym, notation)),
             }
         };
         let (plain, prec) =
@@ -583,10 +578,10 @@ impl<'a> ReportBuilder<'a> {
             substituted.latex = format!("{p} - {eta} \\cdot {g}");
             formula.latex = format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex);
         }
-        let symbol = Text {
-            plain: format!("{}_new", name.name),
-            latex: format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
-        };
+        let symbol = self.both(|notation| match notation {
+            Notation::Plain => format!("{}_new", name.name),
+            Notation::Latex => format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
+        });
         // The exact new value p - eta g, built only when the gradient has a closed form.
         let value = self.value(real, |b| {
             b.closed_sym(Sym::Grad(id))?;
@@ -610,40 +605,52 @@ impl<'a> ReportBuilder<'a> {
 
     /// `dL/dh21*dh21/da11 + ...`
     fn partials(&self, id: SymbolId, terms: &[crate::symbolic::backprop::ChainTerm]) -> Text {
-        let loss = self.network.symbol(self.network.loss);
         let of = self.network.symbol(id);
         if terms.len() == 1 && terms[0].child == self.network.loss {
             // ∂L/∂y_pred is its own chain rule: nothing to expand.
             return Text::default();
         }
-        let mut plain = Vec::new();
-        let mut latex = Vec::new();
-        for term in terms {
-            let child = self.network.symbol(term.child);
-            let upstream = self.grad_text(term.child);
-            if term.child == self.network.loss {
-                plain.push(format!("d{}/d{}", loss.name, of.name));
-                latex.push(format!(
-                    "\\frac{{\\partial {}}}{{\\partial {}}}",
-                    loss.latex, of.latex
-                ));
-            } else {
-                plain.push(format!("{}*d{}/d{}", upstream.plain, child.name, of.name));
-                latex.push(format!(
-                    "{} \\frac{{\\partial {}}}{{\\partial {}}}",
-                    upstream.latex, child.latex, of.latex
-                ));
+        let network = self.network;
+        self.both(|notation| {
+            let mut text = String::new();
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(" + ");
+                }
+                if term.child == network.loss {
+                    text.push_str(&grad_in(network, id, notation));
+                    continue;
+                }
+                let child = network.symbol(term.child);
+                let upstream = grad_in(network, term.child, notation);
+                let _ = match notation {
+                    Notation::Plain => write!(text, "{upstream}*d{}/d{}", child.name, of.name),
+                    Notation::Latex => write!(
+                        text,
+                        "{upstream} \\frac{{\\partial {}}}{{\\partial {}}}",
+                        child.latex, of.latex
+                    ),
+                };
             }
-        }
-        Text {
-            plain: plain.join(" + "),
-            latex: latex.join(" + "),
-        }
+            text
+        })
     }
 
-    /// `dL/dw1` and `\frac{\partial L}{\partial w_{1}}`.
+    /// `dL/dw1` and (when wanted) `\frac{\partial L}{\partial w_{1}}`.
     fn grad_text(&self, id: SymbolId) -> Text {
-        grad_text(self.network, id)
+        self.both(|notation| grad_in(self.network, id, notation))
+    }
+
+    /// A text in plain notation, and in LaTeX when the output wants it.
+    fn both(&self, text: impl Fn(Notation) -> String) -> Text {
+        Text {
+            plain: text(Notation::Plain),
+            latex: if self.latex {
+                text(Notation::Latex)
+            } else {
+                String::new()
+            },
+        }
     }
 
     fn print(
@@ -659,14 +666,7 @@ impl<'a> ReportBuilder<'a> {
     /// Prints in names, reusing every subexpression printed before with the same options.
     fn print_names(&self, id: ExprId, notation: Notation, closed_form: bool) -> String {
         let network = self.network;
-        let atom = |sym: Sym| {
-            let name = name_text(network, sym);
-            Atom::Name(if notation == Notation::Latex {
-                name.latex
-            } else {
-                name.plain
-            })
-        };
+        let atom = |sym: Sym| Atom::Name(name_in(network, sym, notation));
         let memo = &self.name_memos
             [usize::from(notation == Notation::Latex) * 2 + usize::from(closed_form)];
         self.print_prec(id, notation, closed_form, &atom, Some(memo))
@@ -751,7 +751,7 @@ impl<'a> ReportBuilder<'a> {
             }
             Sym::Grad(id) => match self.values.gradient(id) {
                 Some(real) => number::format(&round(real, self.rounding), notation),
-                None => grad_text(self.network, id).plain,
+                None => grad_in(self.network, id, Notation::Plain),
             },
         };
         self.numbers
@@ -838,27 +838,25 @@ impl<'a> ReportBuilder<'a> {
     }
 }
 
-/// The gradient symbol of a quantity.
-pub fn grad_text(network: &Network, id: SymbolId) -> Text {
+/// The gradient symbol of a quantity: `dL/dw1` or `\frac{\partial L}{\partial w_{1}}`.
+pub fn grad_in(network: &Network, id: SymbolId, notation: Notation) -> String {
     let loss = network.symbol(network.loss);
     let of = network.symbol(id);
-    Text {
-        plain: format!("d{}/d{}", loss.name, of.name),
-        latex: format!(
+    match notation {
+        Notation::Plain => format!("d{}/d{}", loss.name, of.name),
+        Notation::Latex => format!(
             "\\frac{{\\partial {}}}{{\\partial {}}}",
             loss.latex, of.latex
         ),
     }
 }
 
-/// A symbol's name in both notations.
-pub fn name_text(network: &Network, sym: Sym) -> Text {
-    match sym {
-        Sym::Value(id) => Text {
-            plain: network.name(id).to_string(),
-            latex: network.symbol(id).latex.clone(),
-        },
-        Sym::Grad(id) => grad_text(network, id),
+/// A symbol's name in one notation.
+pub fn name_in(network: &Network, sym: Sym, notation: Notation) -> String {
+    match (sym, notation) {
+        (Sym::Value(id), Notation::Plain) => network.name(id).to_string(),
+        (Sym::Value(id), Notation::Latex) => network.symbol(id).latex.clone(),
+        (Sym::Grad(id), notation) => grad_in(network, id, notation),
     }
 }
 

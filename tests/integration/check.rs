@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{bpsheet, golden, root};
+use crate::support::{bpsheet, golden_json, root};
 
 /// The networks of the corpus: sigmoid with tied weights (the slides), tanh and sigmoid
 /// layers, ReLU, binary cross-entropy, and softmax with cross-entropy.
@@ -551,7 +551,7 @@ fn the_seed_slides_mistakes_are_flagged_and_right_lines_pass() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    golden("tests/data/check/seed-slides.findings.json", &run.stdout);
+    golden_json("tests/data/check/seed-slides.findings.json", &run.stdout);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let kinds_at = |line: usize| -> Vec<String> {
         problems_at(&report, line)

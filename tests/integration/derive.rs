@@ -1,6 +1,6 @@
 //! `bpsheet derive` on the bundled examples: one golden file per output format.
 
-use crate::support::{bpsheet, golden};
+use crate::support::{bpsheet, golden, golden_json};
 
 fn derive_golden(spec: &str, format: &str, extension: &str) {
     let run = bpsheet(&[
@@ -10,10 +10,12 @@ fn derive_golden(spec: &str, format: &str, extension: &str) {
         format,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    golden(
-        format!("tests/golden/derive/{spec}.{extension}"),
-        &run.stdout,
-    );
+    let path = format!("tests/golden/derive/{spec}.{extension}");
+    if format == "json" {
+        golden_json(path, &run.stdout);
+    } else {
+        golden(path, &run.stdout);
+    }
 }
 
 #[test]

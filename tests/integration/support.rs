@@ -63,6 +63,15 @@ pub fn golden(path: impl AsRef<Path>, actual: &str) {
     }
 }
 
+/// `golden` for one-line JSON output: the golden file holds it indented, for readable diffs.
+pub fn golden_json(path: impl AsRef<Path>, actual: &str) {
+    let value: serde_json::Value = serde_json::from_str(actual).expect("the output is JSON");
+    golden(
+        path,
+        &(serde_json::to_string_pretty(&value).unwrap() + "\n"),
+    );
+}
+
 /// The files of a directory with an extension, sorted.
 pub fn files(dir: &str, extension: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
