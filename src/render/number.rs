@@ -2,6 +2,7 @@
 //! magnitudes (`1.230e-7` in text, `1.230 \times 10^{-7}` in LaTeX).
 
 use num_bigint::BigInt;
+use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
@@ -46,29 +47,26 @@ pub fn half_unit(decimal: &Decimal) -> String {
 /// The exact decimal expansion of a rational whose expansion terminates within 40 digits after
 /// the point (3/10 is `0.3`, -3/25 is `-0.12`); `None` for 1/3.
 pub fn exact_decimal(value: &BigRational) -> Option<String> {
-    let mut denominator = value.denom().clone();
-    let mut places = 0u32;
-    let (two, five, ten) = (BigInt::from(2), BigInt::from(5), BigInt::from(10));
-    let mut scale = BigInt::one();
-    while !denominator.is_one() {
-        if places >= 40 {
+    // denominator = 2^twos · 5^fives exactly, or the expansion does not terminate.
+    let denominator = value.denom();
+    let twos = denominator.trailing_zeros().unwrap_or(0);
+    let mut rest = denominator >> twos;
+    let five = BigInt::from(5);
+    let mut fives = 0u64;
+    while !rest.is_one() {
+        let (quotient, remainder) = rest.div_rem(&five);
+        if !remainder.is_zero() || fives >= 40 {
             return None;
         }
-        let reduced_two = (&denominator % &two).is_zero();
-        let reduced_five = (&denominator % &five).is_zero();
-        if !reduced_two && !reduced_five {
-            return None;
-        }
-        if reduced_two {
-            denominator /= &two;
-        }
-        if reduced_five {
-            denominator /= &five;
-        }
-        scale *= &ten;
-        places += 1;
+        rest = quotient;
+        fives += 1;
     }
-    let scaled = (value * BigRational::from_integer(scale)).to_integer();
+    let places = twos.max(fives);
+    if places > 40 {
+        return None;
+    }
+    // value · 10^places = numerator · 2^(places − twos) · 5^(places − fives): no division.
+    let scaled = (value.numer() << (places - twos)) * five.pow((places - fives) as u32);
     let sign = if scaled.is_negative() { "-" } else { "" };
     let digits = scaled.abs().to_string();
     if places == 0 {
@@ -105,5 +103,19 @@ mod tests {
         assert_eq!(exact_decimal(&q(-31, 250)).as_deref(), Some("-0.124"));
         assert_eq!(exact_decimal(&q(1, 1024)).as_deref(), Some("0.0009765625"));
         assert_eq!(exact_decimal(&q(1, 3)), None);
+        assert_eq!(exact_decimal(&q(7, 30)), None);
+        assert_eq!(exact_decimal(&q(0, 1)).as_deref(), Some("0"));
+        assert_eq!(exact_decimal(&q(-5, 2)).as_deref(), Some("-2.5"));
+        assert_eq!(
+            exact_decimal(&q(1, 5_i64.pow(20))).as_deref(),
+            Some("0.00000000000001048576")
+        );
+        // 40 places is the limit, from either prime.
+        let two40 = BigRational::new(1.into(), BigInt::from(2).pow(40));
+        assert!(exact_decimal(&two40).is_some_and(|t| t.len() == 42));
+        let two41 = BigRational::new(1.into(), BigInt::from(2).pow(41));
+        assert_eq!(exact_decimal(&two41), None);
+        let five41 = BigRational::new(1.into(), BigInt::from(5).pow(41));
+        assert_eq!(exact_decimal(&five41), None);
     }
 }

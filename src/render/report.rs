@@ -22,6 +22,10 @@ use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Sym};
 use crate::symbolic::print::{Atom, Notation, Prec, PrintMemo, Printer};
 
+/// The report's maps, from a spec's names, in report order (hashed with Fx: the keys are short
+/// names, and there are as many as the network has parameters).
+pub type Map<V> = IndexMap<String, V, rustc_hash::FxBuildHasher>;
+
 /// One quantity's text in both notations (LaTeX left empty, and out of JSON, when the output
 /// does not need it).
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -165,18 +169,18 @@ pub struct Report {
     /// The loss node's name.
     pub loss_name: String,
     /// The declared quantities.
-    pub given: IndexMap<String, Given>,
+    pub given: Map<Given>,
     /// The forward pass, in order.
-    pub forward: IndexMap<String, ForwardStep>,
+    pub forward: Map<ForwardStep>,
     /// The backward pass, in the order the slides teach: from the loss back, each parameter
     /// right after the last node whose gradient it needs.
-    pub gradients: IndexMap<String, GradientStep>,
+    pub gradients: Map<GradientStep>,
     /// Shared gradients named in expanded forms.
-    pub definitions: IndexMap<String, Definition>,
+    pub definitions: Map<Definition>,
     /// The update step.
-    pub updates: IndexMap<String, UpdateStep>,
+    pub updates: Map<UpdateStep>,
     /// The loss.
-    pub loss: IndexMap<String, LossValues>,
+    pub loss: Map<LossValues>,
     /// The calculator route (`--rounded-intermediates`), when asked for.
     pub calculator: Option<Calculator>,
     /// Warnings about the spec or the values.
@@ -188,7 +192,7 @@ pub struct Report {
 pub struct Calculator {
     /// Every quantity's value on the calculator route, keyed like the report (`h11`, `dL/dw1`,
     /// `w1_new`, `L_new`).
-    pub values: IndexMap<String, String>,
+    pub values: Map<String>,
     /// The quantities where rounding the intermediates changed the printed answer.
     pub differences: Vec<Difference>,
 }
@@ -208,7 +212,7 @@ impl Report {
     /// Adds the calculator route and where it differs from the true values.
     pub fn add_calculator(&mut self, network: &Network, route: &Route) {
         let format = |d: &crate::eval::decimal::Decimal| number::format(d, Notation::Plain);
-        let mut values = IndexMap::new();
+        let mut values = Map::default();
         let mut differences = Vec::new();
         let mut compare =
             |quantity: String, calculator: Option<String>, correct: Option<&String>| {
@@ -279,10 +283,10 @@ pub struct ReportBuilder<'a> {
     /// Whether the gradients of constants are reported.
     const_gradients: bool,
     rank: Vec<u32>,
-    /// The expanded form of each gradient printed so far, with how loosely it binds.
-    expanded: FxHashMap<SymbolId, (Text, Prec)>,
+    /// The expanded form of each node's gradient printed so far.
+    expanded: FxHashMap<SymbolId, Expanded>,
     /// Gradients too long to inline in expanded forms.
-    definitions: IndexMap<String, Definition>,
+    definitions: Map<Definition>,
     /// Each symbol's number as substituted into formulas, by notation.
     numbers: std::cell::RefCell<FxHashMap<(Sym, Notation), String>>,
     /// The closed form of each symbol's value, `None` where it would be too large.
@@ -291,6 +295,15 @@ pub struct ReportBuilder<'a> {
     sizes: FxHashMap<ExprId, u64>,
     /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
     name_memos: [PrintMemo; 4],
+}
+
+/// A node gradient's expanded form, kept for the expanded forms that use it.
+struct Expanded {
+    text: Text,
+    /// How loosely it binds.
+    prec: Prec,
+    /// Its length in plain characters.
+    chars: usize,
 }
 
 /// The largest closed form (in expression nodes, written out as a tree) a report prints.
@@ -321,7 +334,7 @@ impl<'a> ReportBuilder<'a> {
             const_gradients: false,
             rank,
             expanded: FxHashMap::default(),
-            definitions: IndexMap::new(),
+            definitions: Map::default(),
             numbers: Default::default(),
             closed: FxHashMap::default(),
             sizes: FxHashMap::default(),
@@ -394,7 +407,7 @@ impl<'a> ReportBuilder<'a> {
             .loss_after
             .as_ref()
             .map(|real| self.value(real, |_| None));
-        let loss = IndexMap::from([(
+        let loss = Map::from_iter([(
             network.name(loss_id).to_string(),
             LossValues {
                 name_latex: network.symbol(loss_id).latex.clone(),
@@ -462,42 +475,39 @@ impl<'a> ReportBuilder<'a> {
     /// The expanded form as printed: the chain rule with every child gradient replaced by its
     /// own expanded form, or by its name when that is longer than `INLINE_CHARS`.
     fn expanded_text(&mut self, id: SymbolId, chain: ExprId) -> Text {
-        let children: Vec<SymbolId> = self
+        let terms = self
             .derivation
             .gradient(id)
-            .map_or(Vec::new(), |g| g.terms.iter().map(|t| t.child).collect());
-        let mut inline: FxHashMap<SymbolId, (Text, Prec)> = FxHashMap::default();
-        for child in children {
-            match self.expanded.get(&child) {
-                Some((text, prec)) if text.plain.chars().count() <= INLINE_CHARS => {
-                    inline.insert(child, (text.clone(), *prec));
+            .map_or(&[][..], |g| &g.terms[..]);
+        for term in terms {
+            if let Some(long) = self.expanded.get(&term.child)
+                && long.chars > INLINE_CHARS
+            {
+                let symbol = grad_in(self.network, term.child, Notation::Plain);
+                if !self.definitions.contains_key(&symbol) {
+                    let definition = Definition {
+                        symbol: self.both(|notation| grad_in(self.network, term.child, notation)),
+                        expanded: long.text.clone(),
+                    };
+                    self.definitions.insert(symbol, definition);
                 }
-                Some((text, _)) => {
-                    let symbol = self.grad_text(child);
-                    self.definitions
-                        .entry(symbol.plain.clone())
-                        .or_insert(Definition {
-                            symbol,
-                            expanded: text.clone(),
-                        });
-                }
-                None => {}
             }
         }
         let network = self.network;
+        let expanded = &self.expanded;
         let atom = |notation: Notation| {
-            let inline = &inline;
             move |sym: Sym| match sym {
-                Sym::Grad(child) if inline.contains_key(&child) => {
-                    let (text, prec) = &inline[&child];
-                    let text = if notation == Notation::Latex {
-                        &text.latex
-                    } else {
-                        &text.plain
-                    };
-                    Atom::Printed(text.clone(), *prec)
-                }
-                _ => Atom::Name(name_in(network, sym, notation)),
+                Sym::Grad(child) => match expanded.get(&child) {
+                    Some(inline) if inline.chars <= INLINE_CHARS => {
+                        let text = match notation {
+                            Notation::Plain => &inline.text.plain,
+                            Notation::Latex => &inline.text.latex,
+                        };
+                        Atom::Printed(text.clone(), inline.prec)
+                    }
+                    _ => Atom::Name(name_in(network, sym, notation)),
+                },
+                Sym::Value(_) => Atom::Name(name_in(network, sym, notation)),
             }
         };
         let (plain, prec) =
@@ -508,7 +518,16 @@ impl<'a> ReportBuilder<'a> {
             String::new()
         };
         let text = Text { plain, latex };
-        self.expanded.insert(id, (text.clone(), prec));
+        // Only a node's gradient is ever inlined into another's (chain rules run through nodes).
+        if self.network.symbol(id).is_node() {
+            let chars = text.plain.chars().count();
+            let kept = Expanded {
+                text: text.clone(),
+                prec,
+                chars,
+            };
+            self.expanded.insert(id, kept);
+        }
         text
     }
 
@@ -765,7 +784,7 @@ impl<'a> ReportBuilder<'a> {
     fn value(&mut self, real: &Real, closed: impl FnOnce(&mut Self) -> Option<ExprId>) -> Value {
         let decimal = round(real, self.rounding);
         let exact = match &real.exact {
-            Some(q) => Some(rational_text(q)),
+            Some(q) => Some(self.both(|notation| rational_in(q, notation))),
             None => closed(self).map(|expr| self.closed_text(expr)),
         };
         Value {
@@ -860,11 +879,11 @@ pub fn name_in(network: &Network, sym: Sym, notation: Notation) -> String {
     }
 }
 
-/// A fraction in both notations.
-pub fn rational_text(q: &BigRational) -> Text {
-    Text {
-        plain: crate::symbolic::print::plain_rational(q),
-        latex: crate::symbolic::print::latex_rational(q),
+/// A fraction in one notation.
+pub fn rational_in(q: &BigRational, notation: Notation) -> String {
+    match notation {
+        Notation::Plain => crate::symbolic::print::plain_rational(q),
+        Notation::Latex => crate::symbolic::print::latex_rational(q),
     }
 }
 
