@@ -11,6 +11,7 @@ pub mod eval;
 pub mod func;
 pub mod graph;
 pub mod output;
+pub mod parallel;
 pub mod parse;
 pub mod pipeline;
 pub mod render;

@@ -6,11 +6,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-const STACK_BYTES: usize = 512 << 20;
-
 fn main() -> ExitCode {
     let worker = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
+        .stack_size(bpsheet::parallel::STACK_BYTES)
         .spawn(|| {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let mut err = std::io::stderr().lock();

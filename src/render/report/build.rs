@@ -1,0 +1,762 @@
+//! Building a report: closed forms first (they add to the pool), then the forward pass and the
+//! node gradients in order (each node's expanded form feeds the ones after it), then every
+//! given value, parameter gradient and update, which are independent of each other and are
+//! written on all cores. The output does not depend on the number of cores.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap;
+
+use super::closed::ClosedForms;
+use super::{
+    Definition, ForwardStep, Given, GradientStep, LossValues, Map, Report, Term, Text, UpdateStep,
+    Value, describe_precision, grad_in, name_in, rational_in,
+};
+use crate::ast::DeclKind;
+use crate::eval::decimal::RoundingMode;
+use crate::eval::network::Values;
+use crate::eval::numeric::{Rounding, round};
+use crate::eval::real::Real;
+use crate::graph::display::Display;
+use crate::graph::{Equation, Network, SymbolId, SymbolKind};
+use crate::parallel::map_chunks;
+use crate::render::number;
+use crate::symbolic::backprop::{ChainTerm, Derivation, Gradient};
+use crate::symbolic::expr::{ExprId, Sym};
+use crate::symbolic::print::{Atom, Notation, Prec, PrintMemo, Printer};
+
+/// An expanded gradient longer than this (in plain characters) is referred to by its name in the
+/// expanded forms that use it, and defined once under "where".
+pub const INLINE_CHARS: usize = 200;
+
+/// Fewer independent steps than this a core are written on one thread.
+const STEPS_PER_THREAD: usize = 512;
+
+/// Builds the report of a run.
+pub struct ReportBuilder<'a> {
+    network: &'a Network,
+    derivation: &'a mut Derivation,
+    values: &'a Values,
+    rounding: Rounding,
+    /// Whether LaTeX forms are wanted (not for text and JSON, where they would only cost).
+    latex: bool,
+    /// Whether the gradients of constants are reported.
+    const_gradients: bool,
+    /// Independent steps a thread takes at least.
+    steps_per_thread: usize,
+}
+
+impl<'a> ReportBuilder<'a> {
+    /// A builder over a derived and evaluated network.
+    pub fn new(
+        network: &'a Network,
+        derivation: &'a mut Derivation,
+        values: &'a Values,
+        rounding: Rounding,
+    ) -> Self {
+        ReportBuilder {
+            network,
+            derivation,
+            values,
+            rounding,
+            latex: true,
+            const_gradients: false,
+            steps_per_thread: STEPS_PER_THREAD,
+        }
+    }
+
+    /// Leaves the LaTeX forms out (for text and JSON output).
+    pub fn plain_only(mut self) -> Self {
+        self.latex = false;
+        self
+    }
+
+    /// Also reports the gradients of `const` quantities.
+    pub fn with_const_gradients(self) -> Self {
+        ReportBuilder {
+            const_gradients: true,
+            ..self
+        }
+    }
+
+    /// The whole report.
+    pub fn build(self, warnings: Vec<String>) -> Report {
+        let network = self.network;
+        // A constant's gradient is printed only on request (`--const-gradients`).
+        let wanted = |id: SymbolId| {
+            self.const_gradients || network.symbol(id).decl_kind() != Some(DeclKind::Const)
+        };
+        let order: Vec<SymbolId> = backward_order(network, self.derivation)
+            .into_iter()
+            .filter(|&id| wanted(id) && self.values.gradient(id).is_some())
+            .collect();
+        let closed = ClosedForms::find(network, self.derivation, self.values, &order);
+        let mut rank = vec![0; network.symbols.len()];
+        for (position, equation) in network.equations.iter().enumerate() {
+            rank[equation.node.index()] = position as u32 + 1;
+        }
+        let shared = Shared {
+            network,
+            derivation: self.derivation,
+            values: self.values,
+            rounding: self.rounding,
+            latex: self.latex,
+            rank,
+            closed,
+            expanded: FxHashMap::default(),
+            steps_per_thread: self.steps_per_thread,
+        };
+        shared.build(order, warnings)
+    }
+}
+
+/// What every writer reads: the run, and the expanded forms of the node gradients.
+struct Shared<'a> {
+    network: &'a Network,
+    derivation: &'a Derivation,
+    values: &'a Values,
+    rounding: Rounding,
+    latex: bool,
+    /// Each symbol's position from the inputs, for ordering factors.
+    rank: Vec<u32>,
+    closed: ClosedForms,
+    /// The expanded form of each node's gradient.
+    expanded: FxHashMap<SymbolId, Expanded>,
+    steps_per_thread: usize,
+}
+
+/// A node gradient's expanded form, kept for the expanded forms that use it.
+struct Expanded {
+    text: Text,
+    /// How loosely it binds.
+    prec: Prec,
+    /// Its length in plain characters.
+    chars: usize,
+}
+
+/// One independent piece of the report.
+#[derive(Clone, Copy)]
+enum Job {
+    Given(SymbolId),
+    /// A declared quantity's gradient, at its position in the backward order.
+    Gradient(SymbolId, usize),
+    Update(SymbolId),
+}
+
+/// What one thread wrote, in job order.
+#[derive(Default)]
+struct Written {
+    given: Vec<(SymbolId, Given)>,
+    gradients: Vec<(SymbolId, GradientStep)>,
+    updates: Vec<(SymbolId, UpdateStep)>,
+    definitions: Vec<Defined>,
+}
+
+/// A definition made by the gradient at `position` of the backward order.
+type Defined = (usize, String, Definition);
+
+impl Shared<'_> {
+    fn build(mut self, order: Vec<SymbolId>, warnings: Vec<String>) -> Report {
+        let network = self.network;
+        let mut definitions: Vec<Defined> = Vec::new();
+        let mut nodes: FxHashMap<SymbolId, GradientStep> = FxHashMap::default();
+        let forward;
+        {
+            let writer = Writer::new(&self);
+            forward = sized_map(
+                network.equations.len(),
+                network
+                    .equations
+                    .iter()
+                    .map(|eq| (network.name(eq.node).to_string(), writer.forward_step(eq))),
+            );
+            // Node gradients in order: each one's expanded form is inlined into the next.
+            let mut expanded = FxHashMap::default();
+            for (position, &id) in order.iter().enumerate() {
+                if network.symbol(id).is_node()
+                    && let Some((step, prec)) = writer.gradient_step(id, position, &expanded)
+                {
+                    let kept = Expanded {
+                        text: step.expanded.clone(),
+                        prec,
+                        chars: step.expanded.plain.chars().count(),
+                    };
+                    expanded.insert(id, kept);
+                    nodes.insert(id, step);
+                }
+            }
+            definitions.extend(writer.definitions.into_inner());
+            self.expanded = expanded;
+        }
+
+        let jobs: Vec<Job> = network
+            .ids()
+            .filter(|&id| !network.symbol(id).is_node())
+            .map(Job::Given)
+            .chain(
+                order
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &id)| !network.symbol(id).is_node())
+                    .map(|(position, &id)| Job::Gradient(id, position)),
+            )
+            .chain(network.params().map(Job::Update))
+            .collect();
+        let shared = &self;
+        let parts = map_chunks(&jobs, self.steps_per_thread, |jobs| {
+            let writer = Writer::new(shared);
+            let mut written = Written::default();
+            for &job in jobs {
+                writer.write(job, &mut written);
+            }
+            written.definitions = writer.definitions.into_inner();
+            written
+        });
+
+        let named = |id: SymbolId| network.name(id).to_string();
+        let mut given = sized_map(network.symbols.len(), std::iter::empty());
+        let mut declared: FxHashMap<SymbolId, GradientStep> = FxHashMap::default();
+        let mut updates = sized_map(network.symbols.len(), std::iter::empty());
+        for written in parts {
+            given.extend(written.given.into_iter().map(|(id, g)| (named(id), g)));
+            declared.extend(written.gradients);
+            updates.extend(written.updates.into_iter().map(|(id, u)| (named(id), u)));
+            definitions.extend(written.definitions);
+        }
+        let gradients = sized_map(
+            order.len(),
+            order.iter().filter_map(|id| {
+                let step = nodes.remove(id).or_else(|| declared.remove(id))?;
+                Some((network.name(*id).to_string(), step))
+            }),
+        );
+        // Each definition where it is first used, as if written in one pass.
+        definitions.sort_by_key(|&(position, _, _)| position);
+        let mut defined = Map::default();
+        for (_, key, definition) in definitions {
+            defined.entry(key).or_insert(definition);
+        }
+
+        let writer = Writer::new(&self);
+        let loss_id = network.loss;
+        let loss_value = self.values.value(loss_id).expect("the loss is evaluated");
+        let loss_value = writer.value(loss_value, self.closed.sym(Sym::Value(loss_id)));
+        let after = self
+            .values
+            .loss_after
+            .as_ref()
+            .map(|real| writer.value(real, None));
+        let loss = Map::from_iter([(
+            network.name(loss_id).to_string(),
+            LossValues {
+                name_latex: network.symbol(loss_id).latex.clone(),
+                value: loss_value,
+                after,
+            },
+        )]);
+        Report {
+            title: network.title.clone(),
+            seed: network.seed,
+            precision: describe_precision(self.rounding.precision),
+            rounding: match self.rounding.mode {
+                RoundingMode::HalfUp => "half-up",
+                RoundingMode::HalfEven => "half-even",
+            },
+            loss_name: network.name(loss_id).to_string(),
+            given,
+            forward,
+            gradients,
+            definitions: defined,
+            updates,
+            loss,
+            calculator: None,
+            warnings,
+        }
+    }
+}
+
+/// A map of at most `capacity` entries, allocated once (entries are large, and a report has as
+/// many as the network has parameters).
+fn sized_map<V>(capacity: usize, entries: impl Iterator<Item = (String, V)>) -> Map<V> {
+    let mut map = Map::with_capacity_and_hasher(capacity, Default::default());
+    map.extend(entries);
+    map
+}
+
+/// Writes report steps on one thread, memoizing what it prints.
+struct Writer<'s> {
+    shared: &'s Shared<'s>,
+    network: &'s Network,
+    latex: bool,
+    /// Definitions made so far, and of which gradients (each is made once a writer).
+    definitions: RefCell<Vec<Defined>>,
+    defined: RefCell<rustc_hash::FxHashSet<SymbolId>>,
+    /// Each symbol's number as substituted into formulas, by notation.
+    numbers: RefCell<FxHashMap<(Sym, Notation), String>>,
+    /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
+    name_memos: [PrintMemo; 4],
+}
+
+impl<'s> Writer<'s> {
+    fn new(shared: &'s Shared<'s>) -> Self {
+        Writer {
+            shared,
+            network: shared.network,
+            latex: shared.latex,
+            definitions: RefCell::default(),
+            defined: RefCell::default(),
+            numbers: RefCell::default(),
+            name_memos: Default::default(),
+        }
+    }
+
+    fn write(&self, job: Job, written: &mut Written) {
+        match job {
+            Job::Given(id) => written.given.extend(self.given(id).map(|g| (id, g))),
+            Job::Gradient(id, position) => written.gradients.extend(
+                self.gradient_step(id, position, &self.shared.expanded)
+                    .map(|(step, _)| (id, step)),
+            ),
+            Job::Update(id) => written
+                .updates
+                .extend(self.update_step(id).map(|u| (id, u))),
+        }
+    }
+
+    fn given(&self, id: SymbolId) -> Option<Given> {
+        let symbol = self.network.symbol(id);
+        let mut value = self.value(self.shared.values.value(id)?, None);
+        if let Some(exact) = symbol.value.as_ref().and_then(number::exact_decimal) {
+            if self.latex {
+                value.value_latex = exact.clone();
+            }
+            value.value = exact;
+        }
+        Some(Given {
+            kind: symbol.decl_kind().map_or("node", DeclKind::keyword),
+            name_latex: symbol.latex.clone(),
+            random: symbol.is_random(),
+            value,
+        })
+    }
+
+    fn forward_step(&self, equation: &Equation) -> ForwardStep {
+        let id = equation.node;
+        let real = self
+            .shared
+            .values
+            .value(id)
+            .expect("every node is evaluated");
+        let network = self.network;
+        let names = |_: SymbolId| None;
+        let numbers = |s: SymbolId| Some(self.number_text(Sym::Value(s), Notation::Plain));
+        let numbers_latex = |s: SymbolId| Some(self.number_text(Sym::Value(s), Notation::Latex));
+        let display = |latex: bool, substitute: &dyn Fn(SymbolId) -> Option<String>| {
+            Display {
+                network,
+                latex,
+                substitute,
+            }
+            .body(&equation.body)
+        };
+        ForwardStep {
+            name_latex: network.symbol(id).latex.clone(),
+            equation: Text {
+                plain: display(false, &names),
+                latex: if self.latex {
+                    display(true, &names)
+                } else {
+                    String::new()
+                },
+            },
+            substituted: Text {
+                plain: display(false, &numbers),
+                latex: if self.latex {
+                    display(true, &numbers_latex)
+                } else {
+                    String::new()
+                },
+            },
+            value: self.value(real, self.shared.closed.sym(Sym::Value(id))),
+        }
+    }
+
+    /// The gradient step at `position` of the backward order, with how loosely its expanded
+    /// form binds; `expanded` holds the node gradients' expanded forms written so far.
+    fn gradient_step(
+        &self,
+        id: SymbolId,
+        position: usize,
+        expanded: &FxHashMap<SymbolId, Expanded>,
+    ) -> Option<(GradientStep, Prec)> {
+        let gradient = self.shared.derivation.gradient(id)?;
+        let real = self.shared.values.gradient(id)?;
+        let kind = match self.network.symbol(id).kind {
+            SymbolKind::Node => "node",
+            SymbolKind::Declared(kind) => kind.keyword(),
+        };
+        let terms = gradient
+            .terms
+            .iter()
+            .map(|term| Term {
+                child: self.network.name(term.child).to_string(),
+                local: self.names(term.local_nodes),
+                local_raw: self.names(term.local),
+            })
+            .collect();
+        let (expanded, prec) = self.expanded_text(position, gradient, expanded);
+        let step = GradientStep {
+            kind,
+            symbol: self.grad_text(id),
+            partials: self.partials(id, &gradient.terms),
+            chain: self.names(gradient.chain),
+            chain_raw: self.names(gradient.chain_raw),
+            factored: self.names(gradient.factored),
+            expanded,
+            substituted: self.numbers(gradient.factored),
+            terms,
+            value: self.value(real, self.shared.closed.sym(Sym::Grad(id))),
+        };
+        Some((step, prec))
+    }
+
+    /// The expanded form as printed: the chain rule with every child gradient replaced by its
+    /// own expanded form, or by its name when that is longer than `INLINE_CHARS`.
+    fn expanded_text(
+        &self,
+        position: usize,
+        gradient: &Gradient,
+        expanded: &FxHashMap<SymbolId, Expanded>,
+    ) -> (Text, Prec) {
+        for term in &gradient.terms {
+            if let Some(long) = expanded.get(&term.child)
+                && long.chars > INLINE_CHARS
+                && self.defined.borrow_mut().insert(term.child)
+            {
+                let definition = Definition {
+                    symbol: self.grad_text(term.child),
+                    expanded: long.text.clone(),
+                };
+                self.definitions.borrow_mut().push((
+                    position,
+                    grad_in(self.network, term.child, Notation::Plain),
+                    definition,
+                ));
+            }
+        }
+        let network = self.network;
+        let atom = |notation: Notation| {
+            move |sym: Sym| match sym {
+                Sym::Grad(child) => match expanded.get(&child) {
+                    Some(inline) if inline.chars <= INLINE_CHARS => {
+                        let text = match notation {
+                            Notation::Plain => &inline.text.plain,
+                            Notation::Latex => &inline.text.latex,
+                        };
+                        Atom::Printed(text.clone(), inline.prec)
+                    }
+                    _ => Atom::Name(name_in(network, sym, notation)),
+                },
+                Sym::Value(_) => Atom::Name(name_in(network, sym, notation)),
+            }
+        };
+        let chain = gradient.chain;
+        let (plain, prec) =
+            self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain), None);
+        let latex = if self.latex {
+            self.print(chain, Notation::Latex, false, &atom(Notation::Latex))
+        } else {
+            String::new()
+        };
+        (Text { plain, latex }, prec)
+    }
+
+    fn update_step(&self, id: SymbolId) -> Option<UpdateStep> {
+        let rate = self.network.rate?;
+        let real = self.shared.values.updated(id)?;
+        self.shared.values.gradient(id)?;
+        let (name, rate_symbol) = (self.network.symbol(id), self.network.symbol(rate));
+        let grad = self.grad_text(id);
+        let signed = |text: String| {
+            if text.starts_with('-') {
+                format!("({text})")
+            } else {
+                text
+            }
+        };
+        let numbers = |notation| {
+            (
+                self.number_text(Sym::Value(id), notation),
+                signed(self.number_text(Sym::Value(rate), notation)),
+                signed(self.number_text(Sym::Grad(id), notation)),
+            )
+        };
+        let (p, eta, g) = numbers(Notation::Plain);
+        let mut substituted = Text {
+            plain: format!("{p} - {eta}*{g}"),
+            latex: String::new(),
+        };
+        let mut formula = Text {
+            plain: format!("{} - {}*{}", name.name, rate_symbol.name, grad.plain),
+            latex: String::new(),
+        };
+        if self.latex {
+            let (p, eta, g) = numbers(Notation::Latex);
+            substituted.latex = format!("{p} - {eta} \\cdot {g}");
+            formula.latex = format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex);
+        }
+        let symbol = self.both(|notation| match notation {
+            Notation::Plain => format!("{}_new", name.name),
+            Notation::Latex => format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
+        });
+        Some(UpdateStep {
+            symbol,
+            formula,
+            substituted,
+            value: self.value(real, self.shared.closed.updated(id)),
+        })
+    }
+
+    /// `dL/dh21*dh21/da11 + ...`
+    fn partials(&self, id: SymbolId, terms: &[ChainTerm]) -> Text {
+        let network = self.network;
+        let of = network.symbol(id);
+        if terms.len() == 1 && terms[0].child == network.loss {
+            // ∂L/∂y_pred is its own chain rule: nothing to expand.
+            return Text::default();
+        }
+        self.both(|notation| {
+            let mut text = String::new();
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(" + ");
+                }
+                if term.child == network.loss {
+                    text.push_str(&grad_in(network, id, notation));
+                    continue;
+                }
+                let child = network.symbol(term.child);
+                let upstream = grad_in(network, term.child, notation);
+                let _ = match notation {
+                    Notation::Plain => write!(text, "{upstream}*d{}/d{}", child.name, of.name),
+                    Notation::Latex => write!(
+                        text,
+                        "{upstream} \\frac{{\\partial {}}}{{\\partial {}}}",
+                        child.latex, of.latex
+                    ),
+                };
+            }
+            text
+        })
+    }
+
+    /// `dL/dw1` and (when wanted) `\frac{\partial L}{\partial w_{1}}`.
+    fn grad_text(&self, id: SymbolId) -> Text {
+        self.both(|notation| grad_in(self.network, id, notation))
+    }
+
+    /// A text in plain notation, and in LaTeX when the output wants it.
+    fn both(&self, text: impl Fn(Notation) -> String) -> Text {
+        Text {
+            plain: text(Notation::Plain),
+            latex: if self.latex {
+                text(Notation::Latex)
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn print(
+        &self,
+        id: ExprId,
+        notation: Notation,
+        closed_form: bool,
+        atom: &dyn Fn(Sym) -> Atom,
+    ) -> String {
+        self.print_prec(id, notation, closed_form, atom, None).0
+    }
+
+    /// Prints in names, reusing every subexpression printed before with the same options.
+    fn print_names(&self, id: ExprId, notation: Notation, closed_form: bool) -> String {
+        let network = self.network;
+        let atom = |sym: Sym| Atom::Name(name_in(network, sym, notation));
+        let memo = &self.name_memos
+            [usize::from(notation == Notation::Latex) * 2 + usize::from(closed_form)];
+        self.print_prec(id, notation, closed_form, &atom, Some(memo))
+            .0
+    }
+
+    fn print_prec(
+        &self,
+        id: ExprId,
+        notation: Notation,
+        closed_form: bool,
+        atom: &dyn Fn(Sym) -> Atom,
+        memo: Option<&PrintMemo>,
+    ) -> (String, Prec) {
+        let rank = |sym: Sym| match sym {
+            Sym::Value(s) | Sym::Grad(s) => self.shared.rank[s.index()],
+        };
+        Printer {
+            pool: &self.shared.derivation.pool,
+            notation,
+            atom,
+            rank: &rank,
+            closed_form,
+            memo,
+        }
+        .print_with_prec(id)
+    }
+
+    /// An expression in names (memoized: locals and chain forms repeat a lot).
+    fn names(&self, id: ExprId) -> Text {
+        self.both(|notation| self.print_names(id, notation, false))
+    }
+
+    /// An expression with this run's rounded numbers in place of its symbols.
+    fn numbers(&self, id: ExprId) -> Text {
+        self.both(|notation| {
+            let atom = |sym: Sym| Atom::Number(self.number_text(sym, notation));
+            self.print(id, notation, false, &atom)
+        })
+    }
+
+    /// A symbol's number as substituted into a formula (memoized): the exact decimal of a given
+    /// value when it terminates, else the value or gradient rounded to the report's precision,
+    /// else (no value) its name.
+    fn number_text(&self, sym: Sym, notation: Notation) -> String {
+        if let Some(text) = self.numbers.borrow().get(&(sym, notation)) {
+            return text.clone();
+        }
+        let values = self.shared.values;
+        let rounding = self.shared.rounding;
+        let text = match sym {
+            Sym::Value(id) => {
+                let symbol = self.network.symbol(id);
+                let exact = (!symbol.is_node())
+                    .then(|| symbol.value.as_ref().and_then(number::exact_decimal))
+                    .flatten();
+                match (exact, values.value(id)) {
+                    (Some(exact), _) => exact,
+                    (None, Some(real)) => number::format(&round(real, rounding), notation),
+                    (None, None) => symbol.name.clone(),
+                }
+            }
+            Sym::Grad(id) => match values.gradient(id) {
+                Some(real) => number::format(&round(real, rounding), notation),
+                None => grad_in(self.network, id, Notation::Plain),
+            },
+        };
+        self.numbers
+            .borrow_mut()
+            .insert((sym, notation), text.clone());
+        text
+    }
+
+    /// The rounded value and the exact form: the fraction, or the closed form when one was found.
+    fn value(&self, real: &Real, closed: Option<ExprId>) -> Value {
+        let decimal = round(real, self.shared.rounding);
+        let exact = match &real.exact {
+            Some(q) => Some(self.both(|notation| rational_in(q, notation))),
+            None => closed.map(|expr| self.both(|notation| self.print_names(expr, notation, true))),
+        };
+        Value {
+            value: number::format(&decimal, Notation::Plain),
+            value_latex: if self.latex {
+                number::format(&decimal, Notation::Latex)
+            } else {
+                String::new()
+            },
+            exact,
+            rational: real.exact.is_some(),
+            tolerance: number::half_unit(&decimal),
+        }
+    }
+}
+
+/// The backward order the slides teach: nodes from the loss back, each declared quantity right
+/// after the last node whose gradient it needs.
+pub fn backward_order(network: &Network, derivation: &Derivation) -> Vec<SymbolId> {
+    let mut remaining: FxHashMap<SymbolId, usize> = FxHashMap::default();
+    for id in network.ids().filter(|&id| !network.symbol(id).is_node()) {
+        if let Some(gradient) = derivation.gradient(id) {
+            remaining.insert(id, gradient.terms.len());
+        }
+    }
+    let mut users_of: FxHashMap<SymbolId, Vec<SymbolId>> = FxHashMap::default();
+    for (&id, _) in remaining.iter() {
+        for term in &derivation.gradient(id).expect("listed above").terms {
+            users_of.entry(term.child).or_default().push(id);
+        }
+    }
+    let mut order = Vec::new();
+    for equation in network.equations.iter().rev() {
+        let node = equation.node;
+        if derivation.gradient(node).is_none() {
+            continue;
+        }
+        // ∂L/∂L = 1 is not a step worth printing.
+        if node != network.loss {
+            order.push(node);
+        }
+        let mut ready: Vec<SymbolId> = Vec::new();
+        for &declared in users_of.get(&node).map_or(&[][..], Vec::as_slice) {
+            let left = remaining.get_mut(&declared).expect("listed above");
+            *left -= 1;
+            if *left == 0 {
+                ready.push(declared);
+            }
+        }
+        ready.sort();
+        ready.dedup();
+        order.extend(ready);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Source;
+    use crate::eval::decimal::Precision;
+    use crate::pipeline;
+
+    /// A report written on many threads is the one written on one, definitions included.
+    #[test]
+    fn threads_do_not_change_the_report() {
+        let spec = "mlp 6 -> 5 sigmoid -> 4 tanh -> 3 sigmoid\n\
+                    inputs x = [0.1, -0.2, 0.3, -0.4, 0.5, 0.25]\n\
+                    targets y = [1, 0, 1]\n\
+                    weights = uniform(-0.5, 0.5, step 0.01)\n\
+                    loss half_squared_error\nrate eta = 0.1\n";
+        let loaded =
+            pipeline::load_source(Source::new("t.bp".to_string(), spec.to_string()), Some(3))
+                .unwrap_or_else(|_| panic!("the spec loads"));
+        let rounding = Rounding {
+            precision: Precision::Significant(6),
+            mode: RoundingMode::HalfUp,
+        };
+        let report = |steps_per_thread: usize, latex: bool| {
+            let mut derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
+            let decided =
+                pipeline::evaluate(&loaded, &derivation, &[rounding]).unwrap_or_else(|_| panic!());
+            let mut builder =
+                ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding);
+            builder.steps_per_thread = steps_per_thread;
+            builder.latex = latex;
+            serde_json::to_string(&builder.build(Vec::new())).unwrap()
+        };
+        for latex in [false, true] {
+            let one = report(usize::MAX, latex);
+            assert!(
+                one.contains("\"definitions\":{\"dL/d"),
+                "the spec has definitions"
+            );
+            for steps in [1, 2, 7, 50] {
+                assert_eq!(one, report(steps, latex), "{steps} steps a thread");
+            }
+        }
+    }
+}
