@@ -349,35 +349,20 @@ impl<'s> Writer<'s> {
             .value(id)
             .expect("every node is evaluated");
         let network = self.network;
-        let names = |_: SymbolId| None;
-        let numbers = |s: SymbolId| Some(self.number_text(Sym::Value(s), Notation::Plain));
-        let numbers_latex = |s: SymbolId| Some(self.number_text(Sym::Value(s), Notation::Latex));
-        let display = |latex: bool, substitute: &dyn Fn(SymbolId) -> Option<String>| {
+        let display = |notation: Notation, numbers: bool| {
+            let substitute =
+                |s: SymbolId| numbers.then(|| self.number_text(Sym::Value(s), notation));
             Display {
                 network,
-                latex,
-                substitute,
+                latex: notation == Notation::Latex,
+                substitute: &substitute,
             }
             .body(&equation.body)
         };
         ForwardStep {
             name_latex: network.symbol(id).latex.clone(),
-            equation: Text {
-                plain: display(false, &names),
-                latex: if self.latex {
-                    display(true, &names)
-                } else {
-                    String::new()
-                },
-            },
-            substituted: Text {
-                plain: display(false, &numbers),
-                latex: if self.latex {
-                    display(true, &numbers_latex)
-                } else {
-                    String::new()
-                },
-            },
+            equation: self.both(|notation| display(notation, false)),
+            substituted: self.both(|notation| display(notation, true)),
             value: self.value(real, self.shared.closed.sym(Sym::Value(id))),
         }
     }
