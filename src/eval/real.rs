@@ -12,7 +12,9 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use std::sync::OnceLock;
 
+use super::decimal::Decimal;
 use super::interval::{DomainError, Interval};
+use super::numeric::Rounding;
 use crate::func::Func;
 use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
 
@@ -26,6 +28,9 @@ pub struct Real {
     enclosure: OnceLock<Interval>,
     /// The precision of the enclosure.
     prec: u32,
+    /// The correctly rounded value under the first rounding it was decided for (`decide`
+    /// rounds every value, and the report rounds the same values again).
+    rounded: OnceLock<Box<(Rounding, Decimal)>>,
 }
 
 /// Why a value could not be computed.
@@ -50,6 +55,7 @@ impl Real {
             exact: Some(value),
             enclosure: OnceLock::new(),
             prec,
+            rounded: OnceLock::new(),
         }
     }
 
@@ -59,6 +65,7 @@ impl Real {
             exact: None,
             enclosure: OnceLock::from(enclosure),
             prec: 0,
+            rounded: OnceLock::new(),
         }
     }
 
@@ -71,6 +78,21 @@ impl Real {
                 .expect("a value without an enclosure is exact");
             Interval::from_rational(value, self.prec)
         })
+    }
+
+    /// The value's rounding under `rounding`, if it was decided before.
+    pub fn rounded(&self, rounding: Rounding) -> Option<&Decimal> {
+        self.rounded
+            .get()
+            .filter(|cached| cached.0 == rounding)
+            .map(|cached| &cached.1)
+    }
+
+    /// Remembers a decided rounding (only the first one: a value is printed under one).
+    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: &Decimal) {
+        if self.rounded.get().is_none() {
+            let _ = self.rounded.set(Box::new((rounding, decimal.clone())));
+        }
     }
 
     /// Whether the value is exactly zero.
@@ -453,5 +475,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_decided_rounding_is_remembered_for_its_rounding_only() {
+        use crate::eval::decimal::{Precision, RoundingMode};
+        use crate::eval::numeric::{round, try_round};
+        let third = Real::exact(BigRational::new(1.into(), 3.into()), 64);
+        let rounding = |precision| Rounding {
+            precision,
+            mode: RoundingMode::HalfUp,
+        };
+        let (sig, dec) = (
+            rounding(Precision::Significant(3)),
+            rounding(Precision::Decimals(1)),
+        );
+        assert!(third.rounded(sig).is_none());
+        assert_eq!(try_round(&third, sig).unwrap().to_string(), "0.333");
+        assert_eq!(third.rounded(sig).unwrap().to_string(), "0.333");
+        assert_eq!(round(&third, dec).to_string(), "0.3");
+        assert!(third.rounded(dec).is_none());
+        assert_eq!(round(&third.clone(), sig).to_string(), "0.333");
     }
 }
