@@ -341,6 +341,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Forgets every value (for a new binding of the symbols), keeping the memory: a second
+    /// evaluator would grow its memo again, copying it and faulting in fresh pages each time.
+    pub fn reset(&mut self) {
+        self.slots.fill(UNSET);
+        self.values.clear();
+    }
+
     /// The working precision in bits.
     pub fn prec(&self) -> u32 {
         self.prec
