@@ -281,7 +281,8 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
         return Some(Decimal::zero(prec));
     }
     let neg = x.is_negative();
-    let m = x.mant().magnitude();
+    let mant = x.mant();
+    let m = mant.magnitude();
     let e2 = x.exp();
     // floor(log10|x|) is within one of `est`.
     let est = est_log10(m.bits(), 1, e2);

@@ -7,6 +7,7 @@
 //! which keep at most `prec` significant bits and round toward −∞ ([`Direction::Down`]) or
 //! +∞ ([`Direction::Up`]).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::{Add, Mul, Neg, Sub};
 
@@ -43,9 +44,28 @@ impl Direction {
 /// An exact dyadic rational `mant · 2^exp`, normalized (odd `mant`, or zero with `exp == 0`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Dyadic {
-    mant: BigInt,
+    mant: Mant,
     exp: i64,
 }
+
+/// The mantissa: inline while it has at most [`SMALL_BITS`] bits, which covers every bound at
+/// the usual working precisions, so that those bounds cost no allocation. Canonical (`Big` only
+/// beyond `SMALL_BITS` bits), so equality and hashing stay structural.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Mant {
+    Small(i128),
+    Big(BigInt),
+}
+
+/// Most bits of an inline mantissa (its magnitude and sign fit an `i128`).
+const SMALL_BITS: u32 = 127;
+
+/// Largest precision the inline paths round to: a rounded magnitude, its carry and a sticky bit
+/// stay below `2^126`, so sums of two of them cannot overflow an `i128`.
+const FAST_PREC: u32 = 124;
+
+/// Largest bit length of inline operands of an exact sum (so the sum fits an `i128`).
+const SUM_BITS: i128 = 125;
 
 impl Default for Dyadic {
     fn default() -> Self {
@@ -57,17 +77,14 @@ impl Dyadic {
     /// Zero.
     pub fn zero() -> Dyadic {
         Dyadic {
-            mant: BigInt::zero(),
+            mant: Mant::Small(0),
             exp: 0,
         }
     }
 
     /// One.
     pub fn one() -> Dyadic {
-        Dyadic {
-            mant: BigInt::one(),
-            exp: 0,
-        }
+        Dyadic::pow2(0)
     }
 
     /// `mant · 2^exp`, normalized.
@@ -77,13 +94,18 @@ impl Dyadic {
         }
         // A nonzero BigInt always has a trailing-zero count.
         let tz = mant.trailing_zeros().unwrap_or(0);
-        if tz == 0 {
-            return Dyadic { mant, exp };
-        }
-        Dyadic {
+        let (mant, exp) = if tz == 0 {
+            (mant, exp)
+        } else {
             // The shifted-out bits are zero, so the shift is exact whatever its rounding rule.
-            mant: mant >> tz,
-            exp: exp.saturating_add(tz as i64),
+            (mant >> tz, exp.saturating_add(tz as i64))
+        };
+        match mant.magnitude().to_u128() {
+            Some(mag) => from_u128(mant.is_negative(), mag, exp),
+            None => Dyadic {
+                mant: Mant::Big(mant),
+                exp,
+            },
         }
     }
 
@@ -99,20 +121,23 @@ impl Dyadic {
 
     /// A machine integer.
     pub fn from_i64(n: i64) -> Dyadic {
-        Dyadic::from_parts(BigInt::from(n), 0)
+        from_i128(i128::from(n), 0)
     }
 
     /// `2^k`.
     pub fn pow2(k: i64) -> Dyadic {
         Dyadic {
-            mant: BigInt::one(),
+            mant: Mant::Small(1),
             exp: k,
         }
     }
 
     /// The odd mantissa (zero for zero).
-    pub fn mant(&self) -> &BigInt {
-        &self.mant
+    pub fn mant(&self) -> Cow<'_, BigInt> {
+        match &self.mant {
+            Mant::Small(m) => Cow::Owned(BigInt::from(*m)),
+            Mant::Big(m) => Cow::Borrowed(m),
+        }
     }
 
     /// The binary exponent (0 for zero).
@@ -122,7 +147,10 @@ impl Dyadic {
 
     /// Number of significant bits of the mantissa (0 for zero).
     pub fn mant_bits(&self) -> u64 {
-        self.mant.bits()
+        match &self.mant {
+            Mant::Small(m) => u64::from(bits_u128(m.unsigned_abs())),
+            Mant::Big(m) => m.bits(),
+        }
     }
 
     /// `floor(log2 |x|)`, the position of the leading bit; `None` for zero.
@@ -130,38 +158,41 @@ impl Dyadic {
         if self.is_zero() {
             None
         } else {
-            Some(self.exp.saturating_add(self.mant.bits() as i64 - 1))
+            Some(self.exp.saturating_add(self.mant_bits() as i64 - 1))
         }
     }
 
     /// Whether the value is zero.
     pub fn is_zero(&self) -> bool {
-        self.mant.is_zero()
+        self.mant == Mant::Small(0)
     }
 
     /// −1, 0 or 1.
     pub fn signum(&self) -> i32 {
-        match self.mant.sign() {
-            Sign::Minus => -1,
-            Sign::NoSign => 0,
-            Sign::Plus => 1,
+        match &self.mant {
+            Mant::Small(m) => m.signum() as i32,
+            Mant::Big(m) if m.is_negative() => -1,
+            Mant::Big(_) => 1,
         }
     }
 
     /// Whether the value is strictly negative.
     pub fn is_negative(&self) -> bool {
-        self.mant.sign() == Sign::Minus
+        self.signum() < 0
     }
 
     /// Whether the value is strictly positive.
     pub fn is_positive(&self) -> bool {
-        self.mant.sign() == Sign::Plus
+        self.signum() > 0
     }
 
     /// `|x|`.
     pub fn abs(&self) -> Dyadic {
         Dyadic {
-            mant: self.mant.abs(),
+            mant: match &self.mant {
+                Mant::Small(m) => Mant::Small(m.abs()),
+                Mant::Big(m) => Mant::Big(m.abs()),
+            },
             exp: self.exp,
         }
     }
@@ -187,10 +218,11 @@ impl Dyadic {
 
     /// The exact value as a rational (already in lowest terms, so no gcd is needed).
     pub fn to_rational(&self) -> BigRational {
+        let mant = self.mant().into_owned();
         if self.exp >= 0 {
-            BigRational::from_integer(&self.mant << self.exp as u64)
+            BigRational::from_integer(mant << self.exp as u64)
         } else {
-            BigRational::new_raw(self.mant.clone(), BigInt::one() << self.exp.unsigned_abs())
+            BigRational::new_raw(mant, BigInt::one() << self.exp.unsigned_abs())
         }
     }
 
@@ -199,28 +231,34 @@ impl Dyadic {
         if self.is_zero() {
             return 0.0;
         }
-        let bits = self.mant.bits() as i64;
+        let bits = self.mant_bits() as i64;
         let drop = (bits - 60).max(0);
-        let top = (&self.mant >> drop as u64).to_i64().unwrap_or(0) as f64;
+        let top = (self.mant().as_ref() >> drop as u64).to_i64().unwrap_or(0) as f64;
         let e = self.exp.saturating_add(drop).clamp(-2000, 2000) as i32;
         top * 2f64.powi(e)
     }
 
     /// Rounds to at most `prec` significant bits in direction `dir` (exact if it already fits).
     pub fn round_to(&self, prec: u32, dir: Direction) -> Dyadic {
-        if self.mant.bits() <= u64::from(prec.max(1)) {
-            return self.clone();
+        match &self.mant {
+            Mant::Small(m) => round_u128(*m < 0, m.unsigned_abs(), self.exp, prec, dir),
+            Mant::Big(_) if self.mant_bits() <= u64::from(prec.max(1)) => self.clone(),
+            Mant::Big(_) => self.clone().into_round(prec, dir),
         }
-        self.clone().into_round(prec, dir)
     }
 
     /// [`Dyadic::round_to`] consuming `self`, saving a clone.
     pub fn into_round(self, prec: u32, dir: Direction) -> Dyadic {
-        if self.mant.bits() <= u64::from(prec.max(1)) {
+        if self.mant_bits() <= u64::from(prec.max(1)) {
             return self;
         }
-        let (sign, mag) = self.mant.into_parts();
-        round_parts(sign, mag, self.exp, prec, dir)
+        match self.mant {
+            Mant::Small(m) => round_u128(m < 0, m.unsigned_abs(), self.exp, prec, dir),
+            Mant::Big(m) => {
+                let (sign, mag) = m.into_parts();
+                round_parts(sign, mag, self.exp, prec, dir)
+            }
+        }
     }
 
     /// `self + other` rounded to `prec` bits in direction `dir`.
@@ -228,18 +266,67 @@ impl Dyadic {
     /// Unlike exact `+`, the cost is bounded by the operands' mantissa sizes and `prec` even
     /// when their exponents are far apart (e.g. `1 + e^-1000000`).
     pub fn add_round(&self, other: &Dyadic, prec: u32, dir: Direction) -> Dyadic {
-        add_round_impl(self, &other.mant, other.exp, false, prec, dir)
+        self.add_round_signed(other, false, prec, dir)
     }
 
     /// `self − other` rounded to `prec` bits in direction `dir` (bounded cost, see
     /// [`Dyadic::add_round`]).
     pub fn sub_round(&self, other: &Dyadic, prec: u32, dir: Direction) -> Dyadic {
-        add_round_impl(self, &other.mant, other.exp, true, prec, dir)
+        self.add_round_signed(other, true, prec, dir)
+    }
+
+    fn add_round_signed(&self, other: &Dyadic, negate: bool, prec: u32, dir: Direction) -> Dyadic {
+        if let (Mant::Small(a), Mant::Small(b)) = (&self.mant, &other.mant) {
+            // |b| < 2^127, so the negation cannot overflow.
+            let b = if negate { -*b } else { *b };
+            if let Some(sum) = add_round_small(*a, self.exp, b, other.exp, prec, dir) {
+                return sum;
+            }
+        }
+        add_round_big(
+            &self.mant(),
+            self.exp,
+            &other.mant(),
+            other.exp,
+            negate,
+            prec,
+            dir,
+        )
     }
 
     /// `self · other` rounded to `prec` bits in direction `dir`.
     pub fn mul_round(&self, other: &Dyadic, prec: u32, dir: Direction) -> Dyadic {
-        (self * other).into_round(prec, dir)
+        match self.mul_truncated(other, prec) {
+            Some((neg, t)) => t.finish(neg, dir),
+            None => (self * other).into_round(prec, dir),
+        }
+    }
+
+    /// Both directed roundings of `a · b` from a single product.
+    pub fn mul_enclose(a: &Dyadic, b: &Dyadic, prec: u32) -> (Dyadic, Dyadic) {
+        match a.mul_truncated(b, prec) {
+            Some((neg, t)) => (t.finish(neg, Direction::Down), t.finish(neg, Direction::Up)),
+            None => {
+                let p = a * b;
+                (
+                    p.round_to(prec, Direction::Down),
+                    p.into_round(prec, Direction::Up),
+                )
+            }
+        }
+    }
+
+    /// The product of inline mantissas truncated to `prec` bits, with its sign; `None` when
+    /// an operand is not inline or `prec` exceeds the inline paths.
+    fn mul_truncated(&self, other: &Dyadic, prec: u32) -> Option<(bool, Truncated)> {
+        match (&self.mant, &other.mant) {
+            (Mant::Small(a), Mant::Small(b)) if prec <= FAST_PREC => {
+                let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
+                let exp = self.exp.saturating_add(other.exp);
+                Some(((*a < 0) != (*b < 0), truncate_wide(hi, lo, exp, prec)))
+            }
+            _ => None,
+        }
     }
 
     /// `a / b` rounded to `prec` bits in direction `dir`; `None` if `b` is zero.
@@ -258,12 +345,18 @@ impl Dyadic {
 
     /// `q` rounded to `prec` bits in direction `dir` (exact if `q` is dyadic and fits).
     pub fn from_rational_round(q: &BigRational, prec: u32, dir: Direction) -> Dyadic {
+        if let Some((neg, t)) = rational_truncated(q, prec) {
+            return t.finish(neg, dir);
+        }
         let (sign, mag, exp) = rational_sticky(q, prec);
         round_parts(sign, mag, exp, prec, dir)
     }
 
     /// Both directed roundings of `q` from a single long division.
     pub fn rational_enclose(q: &BigRational, prec: u32) -> (Dyadic, Dyadic) {
+        if let Some((neg, t)) = rational_truncated(q, prec) {
+            return (t.finish(neg, Direction::Down), t.finish(neg, Direction::Up));
+        }
         let (sign, mag, exp) = rational_sticky(q, prec);
         let lo = round_parts(sign, mag.clone(), exp, prec, Direction::Down);
         let hi = round_parts(sign, mag, exp, prec, Direction::Up);
@@ -275,7 +368,7 @@ impl Dyadic {
     pub fn cmp_rational(&self, q: &BigRational) -> Ordering {
         // BigRational keeps den > 0; compare mant·2^exp·den with num.
         let (num, den) = (q.numer(), q.denom());
-        let mut l = &self.mant * den;
+        let mut l = self.mant().as_ref() * den;
         let mut r = num.clone();
         if den.is_negative() {
             (l, r) = (-l, -r);
@@ -297,16 +390,186 @@ impl Dyadic {
             (Some(a), Some(b)) if a != b => a.cmp(&b),
             _ => {
                 // Same leading-bit position, so the alignment shift is at most the mantissa
-                // length difference.
-                let (x, y) = (self.mant.magnitude(), other.mant.magnitude());
+                // length difference (and an aligned inline mantissa still fits a u128).
+                let shift = self.exp.abs_diff(other.exp);
+                if let (Mant::Small(x), Mant::Small(y)) = (&self.mant, &other.mant) {
+                    let (x, y) = (x.unsigned_abs(), y.unsigned_abs());
+                    return match self.exp.cmp(&other.exp) {
+                        Ordering::Equal => x.cmp(&y),
+                        Ordering::Greater => (x << shift).cmp(&y),
+                        Ordering::Less => x.cmp(&(y << shift)),
+                    };
+                }
+                let (x, y) = (self.mant(), other.mant());
+                let (x, y) = (x.magnitude(), y.magnitude());
                 match self.exp.cmp(&other.exp) {
                     Ordering::Equal => x.cmp(y),
-                    Ordering::Greater => (x << (self.exp - other.exp) as u64).cmp(y),
-                    Ordering::Less => x.cmp(&(y << (other.exp - self.exp) as u64)),
+                    Ordering::Greater => (x << shift).cmp(y),
+                    Ordering::Less => x.cmp(&(y << shift)),
                 }
             }
         }
     }
+}
+
+fn bits_u128(m: u128) -> u32 {
+    128 - m.leading_zeros()
+}
+
+/// `±mag · 2^exp`, normalized.
+fn from_u128(neg: bool, mag: u128, exp: i64) -> Dyadic {
+    if mag == 0 {
+        return Dyadic::zero();
+    }
+    let tz = mag.trailing_zeros();
+    let (mag, exp) = (mag >> tz, exp.saturating_add(i64::from(tz)));
+    let mant = if bits_u128(mag) <= SMALL_BITS {
+        let m = mag as i128;
+        Mant::Small(if neg { -m } else { m })
+    } else {
+        let sign = if neg { Sign::Minus } else { Sign::Plus };
+        Mant::Big(BigInt::from_biguint(sign, BigUint::from(mag)))
+    };
+    Dyadic { mant, exp }
+}
+
+/// `m · 2^exp` (`m ≠ i128::MIN`), normalized.
+fn from_i128(m: i128, exp: i64) -> Dyadic {
+    from_u128(m < 0, m.unsigned_abs(), exp)
+}
+
+/// A magnitude truncated toward zero to at most `prec` bits: `q · 2^exp`, and whether bits
+/// were dropped.
+#[derive(Clone, Copy)]
+struct Truncated {
+    q: u128,
+    exp: i64,
+    inexact: bool,
+}
+
+impl Truncated {
+    /// The signed value rounded in `dir`: away from zero by one unit when inexact and `dir`
+    /// points away. `q < 2^127` here, so the carry cannot overflow.
+    fn finish(self, neg: bool, dir: Direction) -> Dyadic {
+        let away = matches!((neg, dir), (false, Direction::Up) | (true, Direction::Down));
+        let q = if self.inexact && away {
+            self.q + 1
+        } else {
+            self.q
+        };
+        from_u128(neg, q, self.exp)
+    }
+}
+
+fn truncate_u128(mag: u128, exp: i64, prec: u32) -> Truncated {
+    let p = prec.max(1);
+    let bits = bits_u128(mag);
+    if bits <= p {
+        return Truncated {
+            q: mag,
+            exp,
+            inexact: false,
+        };
+    }
+    let shift = bits - p;
+    Truncated {
+        q: mag >> shift,
+        exp: exp.saturating_add(i64::from(shift)),
+        inexact: mag.trailing_zeros() < shift,
+    }
+}
+
+/// Rounds `±mag · 2^exp` to `prec` bits in `dir`.
+fn round_u128(neg: bool, mag: u128, exp: i64, prec: u32, dir: Direction) -> Dyadic {
+    truncate_u128(mag, exp, prec).finish(neg, dir)
+}
+
+/// `(hi · 2^128 + lo) · 2^exp` truncated to `prec ≤ FAST_PREC` bits.
+fn truncate_wide(hi: u128, lo: u128, exp: i64, prec: u32) -> Truncated {
+    if hi == 0 {
+        return truncate_u128(lo, exp, prec);
+    }
+    let bits = 256 - hi.leading_zeros();
+    // More than 128 bits and prec ≤ FAST_PREC, so 4 < shift < 256.
+    let shift = bits - prec.max(1);
+    let (q, inexact) = if shift >= 128 {
+        let s = shift - 128;
+        (hi >> s, lo != 0 || hi & ((1u128 << s) - 1) != 0)
+    } else {
+        (
+            (hi << (128 - shift)) | (lo >> shift),
+            lo & ((1u128 << shift) - 1) != 0,
+        )
+    };
+    Truncated {
+        q,
+        exp: exp.saturating_add(i64::from(shift)),
+        inexact,
+    }
+}
+
+/// The full 256-bit product `a · b` as `(high, low)` halves.
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const MASK: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & MASK);
+    let (b1, b0) = (b >> 64, b & MASK);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    // Each term is below 2^64, so the middle column cannot overflow.
+    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    let lo = (p00 & MASK) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// `a·2^ea + b·2^eb` rounded, in `i128` arithmetic; `None` when it does not fit there (the
+/// caller then takes the BigInt path, which gives the same result).
+fn add_round_small(
+    a: i128,
+    ea: i64,
+    b: i128,
+    eb: i64,
+    prec: u32,
+    dir: Direction,
+) -> Option<Dyadic> {
+    if prec > FAST_PREC {
+        return None;
+    }
+    if a == 0 || b == 0 {
+        let (m, e) = if a == 0 { (b, eb) } else { (a, ea) };
+        return Some(round_u128(m < 0, m.unsigned_abs(), e, prec, dir));
+    }
+    let (ba, bb) = (bits_u128(a.unsigned_abs()), bits_u128(b.unsigned_abs()));
+    let lo = ea.min(eb);
+    let (sa, sb) = (
+        i128::from(ea) - i128::from(lo),
+        i128::from(eb) - i128::from(lo),
+    );
+    if i128::from(ba) + sa <= SUM_BITS && i128::from(bb) + sb <= SUM_BITS {
+        let sum = (a << sa) + (b << sb);
+        return Some(round_u128(sum < 0, sum.unsigned_abs(), lo, prec, dir));
+    }
+    // Far apart: the smaller operand becomes a sticky bit, as in `add_round_big` (see there).
+    let p = i64::from(prec.max(1));
+    let (ta, tb) = (
+        ea.saturating_add(i64::from(ba) - 1),
+        eb.saturating_add(i64::from(bb) - 1),
+    );
+    let ((big, big_exp, big_top, big_bits), (small, small_top)) = if ta >= tb {
+        ((a, ea, ta, ba), (b, tb))
+    } else {
+        ((b, eb, tb, bb), (a, ta))
+    };
+    let m = big_exp.min(big_top.saturating_sub(p));
+    if small_top >= m {
+        return None;
+    }
+    let shift = i128::from(big_exp) - i128::from(m) + 1;
+    if i128::from(big_bits) + shift > SUM_BITS {
+        return None;
+    }
+    let shifted = big << shift;
+    let sum = if small < 0 { shifted - 1 } else { shifted + 1 };
+    Some(round_u128(sum < 0, sum.unsigned_abs(), m - 1, prec, dir))
 }
 
 /// Rounds `sign · mag · 2^exp` (not necessarily normalized) to `prec` bits in `dir`.
@@ -330,26 +593,25 @@ fn round_parts(sign: Sign, mag: BigUint, exp: i64, prec: u32, dir: Direction) ->
     Dyadic::from_sign_mag(sign, q, exp.saturating_add(shift as i64))
 }
 
-/// `a ± (mb · 2^eb)` rounded; replaces a far smaller operand by a sticky bit.
-fn add_round_impl(
-    a: &Dyadic,
+/// `ma·2^ea ± mb·2^eb` rounded; replaces a far smaller operand by a sticky bit.
+fn add_round_big(
+    ma: &BigInt,
+    ea: i64,
     mb: &BigInt,
     eb: i64,
     negate_b: bool,
     prec: u32,
     dir: Direction,
 ) -> Dyadic {
-    let b_zero = mb.is_zero();
-    if b_zero {
-        return a.round_to(prec, dir);
+    if mb.is_zero() {
+        return round_parts(ma.sign(), ma.magnitude().clone(), ea, prec, dir);
     }
     let b_sign = if negate_b { -mb.sign() } else { mb.sign() };
-    if a.is_zero() {
-        let (_, mag) = (mb.sign(), mb.magnitude().clone());
-        return round_parts(b_sign, mag, eb, prec, dir);
+    if ma.is_zero() {
+        return round_parts(b_sign, mb.magnitude().clone(), eb, prec, dir);
     }
     let p = i64::from(prec.max(1));
-    let a_top = a.exp + a.mant.bits() as i64 - 1;
+    let a_top = ea + ma.bits() as i64 - 1;
     let b_top = eb + mb.bits() as i64 - 1;
     // `big` has the larger leading bit. Every prec-bit number near |big| (in its binade and the
     // ones next to it) is a multiple of 2^(top-prec), and big itself is a multiple of 2^exp,
@@ -357,9 +619,9 @@ fn add_round_impl(
     // |small| < 2^m the sum sits strictly inside such a gap, and replacing small by
     // ±2^(m-1) leaves every directed rounding unchanged.
     let (big_mant, big_exp, big_top, big_neg, small_top, small_sign) = if a_top >= b_top {
-        (&a.mant, a.exp, a_top, false, b_top, b_sign)
+        (ma, ea, a_top, false, b_top, b_sign)
     } else {
-        (mb, eb, b_top, negate_b, a_top, a.mant.sign())
+        (mb, eb, b_top, negate_b, a_top, ma.sign())
     };
     let m = big_exp.min(big_top - p);
     if small_top < m {
@@ -374,8 +636,8 @@ fn add_round_impl(
         return round_parts(s, mag, sticky_exp, prec, dir);
     }
     // Operands overlap within about prec bits: the exact sum is affordable.
-    let lo = a.exp.min(eb);
-    let xa = &a.mant << (a.exp - lo) as u64;
+    let lo = ea.min(eb);
+    let xa = ma << (ea - lo) as u64;
     let xb = mb << (eb - lo) as u64;
     let sum = if negate_b { xa - xb } else { xa + xb };
     let (s, mag) = sum.into_parts();
@@ -399,6 +661,32 @@ fn quotient_sticky(num: &BigUint, den: &BigUint, exp: i64, prec: u32) -> (BigUin
     }
 }
 
+/// [`quotient_sticky`] followed by the truncation to `prec` bits, in `u128` arithmetic when the
+/// shifted numerator fits (a short rational such as a decimal literal at the usual precisions).
+fn rational_truncated(q: &BigRational, prec: u32) -> Option<(bool, Truncated)> {
+    let (num, den) = (q.numer(), q.denom());
+    let (n, d) = (num.magnitude().to_u128()?, den.magnitude().to_u128()?);
+    if n == 0 || d == 0 {
+        return None;
+    }
+    let (bn, bd) = (bits_u128(n), bits_u128(d));
+    let s = (prec.max(1) + bd + 1).saturating_sub(bn);
+    // The quotient then has at most 126 bits, so appending a sticky bit still fits.
+    if bn + s > 126 {
+        return None;
+    }
+    let shifted = n << s;
+    let (quot, rem) = (shifted / d, shifted % d);
+    let exp = -i64::from(s);
+    let (m, exp) = if rem == 0 {
+        (quot, exp)
+    } else {
+        ((quot << 1) | 1, exp - 1)
+    };
+    let neg = num.is_negative() != den.is_negative();
+    Some((neg, truncate_u128(m, exp, prec)))
+}
+
 fn div_sticky(a: &Dyadic, b: &Dyadic, prec: u32) -> Option<(Sign, BigUint, i64)> {
     if b.is_zero() {
         return None;
@@ -406,10 +694,11 @@ fn div_sticky(a: &Dyadic, b: &Dyadic, prec: u32) -> Option<(Sign, BigUint, i64)>
     if a.is_zero() {
         return Some((Sign::NoSign, BigUint::zero(), 0));
     }
-    let sign = a.mant.sign() * b.mant.sign();
+    let (ma, mb) = (a.mant(), b.mant());
+    let sign = ma.sign() * mb.sign();
     let (q, e) = quotient_sticky(
-        a.mant.magnitude(),
-        b.mant.magnitude(),
+        ma.magnitude(),
+        mb.magnitude(),
         a.exp.saturating_sub(b.exp),
         prec,
     );
@@ -450,18 +739,20 @@ impl Ord for Dyadic {
 impl Neg for Dyadic {
     type Output = Dyadic;
     fn neg(self) -> Dyadic {
-        Dyadic {
-            mant: -self.mant,
-            exp: self.exp,
-        }
+        -&self
     }
 }
 
 impl Neg for &Dyadic {
     type Output = Dyadic;
     fn neg(self) -> Dyadic {
+        // The magnitude is unchanged, so the representation stays canonical (and an inline
+        // mantissa is never i128::MIN, so negating it cannot overflow).
         Dyadic {
-            mant: -&self.mant,
+            mant: match &self.mant {
+                Mant::Small(m) => Mant::Small(-m),
+                Mant::Big(m) => Mant::Big(-m),
+            },
             exp: self.exp,
         }
     }
@@ -479,8 +770,16 @@ impl Add for &Dyadic {
             return self.clone();
         }
         let lo = self.exp.min(other.exp);
-        let a = &self.mant << (self.exp - lo) as u64;
-        let b = &other.mant << (other.exp - lo) as u64;
+        if let (Mant::Small(a), Mant::Small(b)) = (&self.mant, &other.mant) {
+            let (sa, sb) = (self.exp.abs_diff(lo), other.exp.abs_diff(lo));
+            let fits =
+                |m: &i128, s: u64| u64::from(bits_u128(m.unsigned_abs())) + s <= SUM_BITS as u64;
+            if fits(a, sa) && fits(b, sb) {
+                return from_i128((a << sa) + (b << sb), lo);
+            }
+        }
+        let a = self.mant().as_ref() << (self.exp - lo) as u64;
+        let b = other.mant().as_ref() << (other.exp - lo) as u64;
         Dyadic::from_parts(a + b, lo)
     }
 }
@@ -514,11 +813,15 @@ impl Mul for &Dyadic {
         if self.is_zero() || other.is_zero() {
             return Dyadic::zero();
         }
-        // Odd times odd is odd: the product is already normalized.
-        Dyadic {
-            mant: &self.mant * &other.mant,
-            exp: self.exp.saturating_add(other.exp),
+        let exp = self.exp.saturating_add(other.exp);
+        if let (Mant::Small(a), Mant::Small(b)) = (&self.mant, &other.mant) {
+            let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
+            if hi == 0 {
+                return from_u128((*a < 0) != (*b < 0), lo, exp);
+            }
         }
+        // Odd times odd is odd: the product is already normalized.
+        Dyadic::from_parts(self.mant().as_ref() * other.mant().as_ref(), exp)
     }
 }
 
@@ -550,7 +853,7 @@ mod tests {
     #[test]
     fn normalization_makes_equality_structural() {
         assert_eq!(d(12, 0), d(3, 2));
-        assert_eq!(d(12, 0).mant(), &BigInt::from(3));
+        assert_eq!(*d(12, 0).mant(), BigInt::from(3));
         assert_eq!(d(0, 17), Dyadic::zero());
         assert_eq!(d(-8, -3), Dyadic::from_i64(-1));
     }
@@ -623,6 +926,104 @@ mod tests {
                 assert_eq!(a.add_round(&b, prec, dir), (&a + &b).round_to(prec, dir));
                 assert_eq!(a.sub_round(&b, prec, dir), (&a - &b).round_to(prec, dir));
             }
+        }
+    }
+    /// A random dyadic with an inline mantissa of 0 to 127 bits (extremes included) and an
+    /// exponent near 0 or, at times, far from it.
+    fn random_small(next: &mut impl FnMut() -> u64) -> Dyadic {
+        let bits = (next() % 128) as u32;
+        let wide = (u128::from(next()) << 64) | u128::from(next());
+        let mag = match next() % 8 {
+            0 => (1u128 << bits) - 1,
+            1 => 1u128 << bits.min(126),
+            _ => wide >> (128 - bits.max(1)),
+        };
+        let m = if next().is_multiple_of(2) {
+            mag as i128
+        } else {
+            -(mag as i128)
+        };
+        let exp = match next() % 6 {
+            0 => (next() % 4_000) as i64 - 2_000,
+            _ => (next() % 400) as i64 - 200,
+        };
+        let x = Dyadic::from_parts(BigInt::from(m), exp);
+        assert!(matches!(x.mant, Mant::Small(_)), "{x:?} is inline");
+        x
+    }
+
+    /// The BigInt path's rounding of an exact dyadic rational.
+    fn reference_round(q: &BigRational, prec: u32, dir: Direction) -> Dyadic {
+        let k = q.denom().trailing_zeros().unwrap_or(0);
+        assert!(q.denom().magnitude().bits() == k + 1, "{q} is dyadic");
+        round_parts(
+            q.numer().sign(),
+            q.numer().magnitude().clone(),
+            -(k as i64),
+            prec,
+            dir,
+        )
+    }
+
+    #[test]
+    fn inline_paths_match_the_bigint_path() {
+        let mut rng = crate::graph::sample::Rng::new(0x51ab_1e5e_ed00_0001u64);
+        let mut next = || rng.next_u64();
+        for _ in 0..20_000 {
+            let (a, b) = (random_small(&mut next), random_small(&mut next));
+            let prec = match next() % 4 {
+                0 => 1 + (next() % 130) as u32,
+                1 => 92,
+                2 => 124,
+                _ => 1 + (next() % 64) as u32,
+            };
+            let (qa, qb) = (a.to_rational(), b.to_rational());
+            // Canonical: the inline value equals the one built through a BigInt.
+            assert_eq!(Dyadic::from_parts(a.mant().into_owned(), a.exp()), a);
+            assert_eq!(a.cmp(&b), qa.cmp(&qb), "{a:?} vs {b:?}");
+            assert_eq!(a.cmp_abs(&b), qa.abs().cmp(&qb.abs()));
+            assert_eq!((&a + &b).to_rational(), &qa + &qb);
+            assert_eq!((&a - &b).to_rational(), &qa - &qb);
+            assert_eq!((&a * &b).to_rational(), &qa * &qb);
+            for dir in [Direction::Down, Direction::Up] {
+                let sum = reference_round(&(&qa + &qb), prec, dir);
+                assert_eq!(a.add_round(&b, prec, dir), sum, "{a:?} + {b:?} at {prec}");
+                let difference = reference_round(&(&qa - &qb), prec, dir);
+                assert_eq!(a.sub_round(&b, prec, dir), difference);
+                let product = reference_round(&(&qa * &qb), prec, dir);
+                assert_eq!(
+                    a.mul_round(&b, prec, dir),
+                    product,
+                    "{a:?} * {b:?} at {prec}"
+                );
+                assert_eq!(a.round_to(prec, dir), reference_round(&qa, prec, dir));
+            }
+            let (lo, hi) = Dyadic::mul_enclose(&a, &b, prec);
+            assert_eq!(lo, a.mul_round(&b, prec, Direction::Down));
+            assert_eq!(hi, a.mul_round(&b, prec, Direction::Up));
+        }
+    }
+
+    #[test]
+    fn short_rationals_match_the_long_division() {
+        let mut rng = crate::graph::sample::Rng::new(0x0dd5_eed5_0000_0002u64);
+        let mut next = || rng.next_u64();
+        for _ in 0..20_000 {
+            let num = BigInt::from(next() >> (next() % 64))
+                * if next().is_multiple_of(2) { 1 } else { -1 };
+            let den = BigInt::from(1 + (next() >> (next() % 64 + 1)));
+            let q = BigRational::new(num, den);
+            let prec = 1 + (next() % 130) as u32;
+            let (sign, mag, exp) = rational_sticky(&q, prec);
+            let down = round_parts(sign, mag.clone(), exp, prec, Direction::Down);
+            let up = round_parts(sign, mag, exp, prec, Direction::Up);
+            assert_eq!(
+                Dyadic::rational_enclose(&q, prec),
+                (down.clone(), up.clone()),
+                "{q}"
+            );
+            assert_eq!(Dyadic::from_rational_round(&q, prec, Direction::Down), down);
+            assert_eq!(Dyadic::from_rational_round(&q, prec, Direction::Up), up);
         }
     }
 }

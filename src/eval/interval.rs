@@ -192,33 +192,25 @@ impl Interval {
 
     /// `self · other`.
     pub fn mul(&self, other: &Interval, prec: u32) -> Result<Interval, DomainError> {
-        if self.is_point() && other.is_point() {
-            let p = &self.lo * &other.lo;
-            return checked(
-                p.round_to(prec, Direction::Down),
-                p.into_round(prec, Direction::Up),
-            );
+        // Directed rounding is monotone, so the rounded-down least endpoint product is the least
+        // of the rounded-down products (and likewise up): no exact product is kept, and a point
+        // operand contributes one endpoint instead of two equal ones.
+        let mut bounds = self.endpoints().flat_map(|x| {
+            other
+                .endpoints()
+                .map(move |y| Dyadic::mul_enclose(x, y, prec))
+        });
+        let (mut lo, mut hi) = bounds.next().expect("an interval has an endpoint");
+        for (down, up) in bounds {
+            lo = lo.min(down);
+            hi = hi.max(up);
         }
-        // Exact endpoint products (bounds are short, so this is cheap), then exact min/max.
-        let products = [
-            &self.lo * &other.lo,
-            &self.lo * &other.hi,
-            &self.hi * &other.lo,
-            &self.hi * &other.hi,
-        ];
-        let (mut lo, mut hi) = (&products[0], &products[0]);
-        for p in &products[1..] {
-            if p < lo {
-                lo = p;
-            }
-            if p > hi {
-                hi = p;
-            }
-        }
-        checked(
-            lo.round_to(prec, Direction::Down),
-            hi.round_to(prec, Direction::Up),
-        )
+        checked(lo, hi)
+    }
+
+    /// The distinct endpoints: one for a point, else both.
+    fn endpoints(&self) -> impl Iterator<Item = &Dyadic> {
+        std::iter::once(&self.lo).chain((!self.is_point()).then_some(&self.hi))
     }
 
     /// `self · q` for a rational `q` (exact factor when `q` is dyadic and short).
@@ -476,10 +468,10 @@ fn ln2_times(t: i64, bits: u64) -> (Dyadic, Dyadic) {
 fn fixed_floor(x: &Dyadic, shift: i64) -> BigInt {
     let e = x.exp().saturating_add(shift);
     if e >= 0 {
-        x.mant() << e as u64
+        x.mant().as_ref() << e as u64
     } else {
         // BigInt `>>` rounds toward −∞.
-        x.mant() >> e.unsigned_abs()
+        x.mant().as_ref() >> e.unsigned_abs()
     }
 }
 
@@ -606,7 +598,8 @@ fn ln_bounds(y: &Dyadic, prec: u32) -> Bounds {
     if !y.is_positive() {
         return Err(DomainError::LogOfNonPositive);
     }
-    let m = y.mant().magnitude();
+    let mant = y.mant();
+    let m = mant.magnitude();
     let b = m.bits();
     if b == 1 {
         // A power of two: t·ln 2 only.
@@ -811,7 +804,7 @@ mod tests {
     /// and cheap even for exponents in the millions, unlike gcd-normalizing rationals).
     fn cmp_decimal(d: &Dyadic, digits: &BigInt, scale: i64) -> std::cmp::Ordering {
         let five = |k: u64| BigInt::from(5).pow(u32::try_from(k).unwrap());
-        let (mut l, mut r) = (d.mant().clone(), digits.clone());
+        let (mut l, mut r) = (d.mant().into_owned(), digits.clone());
         if scale >= 0 {
             l *= five(scale as u64);
         } else {

@@ -122,7 +122,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
                 after[id.index()] = Some(new.clone());
                 updated[id.index()] = Some(new);
             }
-            let mut evaluator = Evaluator::new(&derivation.pool, prec);
+            evaluator.reset();
             let after = forward_pass(network, derivation, &mut evaluator, after, Stage::After)?;
             (updated, after[network.loss.index()].clone())
         }

@@ -31,12 +31,18 @@ pub struct Decided {
     pub at_limit: bool,
 }
 
-/// The correctly rounded value, if the enclosure decides it.
+/// The correctly rounded value, if the enclosure decides it (remembered in `real`, so that
+/// rounding it again is a copy).
 pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
-    match &real.exact {
-        Some(value) => Some(round_rational(value, rounding.precision, rounding.mode)),
-        None => round_interval(real.enclosure(), rounding.precision, rounding.mode),
+    if let Some(decimal) = real.rounded(rounding) {
+        return Some(decimal.clone());
     }
+    let decimal = match &real.exact {
+        Some(value) => round_rational(value, rounding.precision, rounding.mode),
+        None => round_interval(real.enclosure(), rounding.precision, rounding.mode)?,
+    };
+    real.remember_rounded(rounding, &decimal);
+    Some(decimal)
 }
 
 /// The correctly rounded value; when even `MAX_PREC` bits leave it undecided, the rounding of

@@ -6,12 +6,15 @@
 //! product with an exact zero is an exact zero whatever the other factor, so a zero input gives
 //! exactly zero gradients.
 
+use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use std::sync::OnceLock;
 
+use super::decimal::Decimal;
 use super::interval::{DomainError, Interval};
+use super::numeric::Rounding;
 use crate::func::Func;
 use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
 
@@ -25,6 +28,9 @@ pub struct Real {
     enclosure: OnceLock<Interval>,
     /// The precision of the enclosure.
     prec: u32,
+    /// The correctly rounded value under the first rounding it was decided for (`decide`
+    /// rounds every value, and the report rounds the same values again).
+    rounded: OnceLock<Box<(Rounding, Decimal)>>,
 }
 
 /// Why a value could not be computed.
@@ -49,6 +55,7 @@ impl Real {
             exact: Some(value),
             enclosure: OnceLock::new(),
             prec,
+            rounded: OnceLock::new(),
         }
     }
 
@@ -58,6 +65,7 @@ impl Real {
             exact: None,
             enclosure: OnceLock::from(enclosure),
             prec: 0,
+            rounded: OnceLock::new(),
         }
     }
 
@@ -72,6 +80,21 @@ impl Real {
         })
     }
 
+    /// The value's rounding under `rounding`, if it was decided before.
+    pub fn rounded(&self, rounding: Rounding) -> Option<&Decimal> {
+        self.rounded
+            .get()
+            .filter(|cached| cached.0 == rounding)
+            .map(|cached| &cached.1)
+    }
+
+    /// Remembers a decided rounding (only the first one: a value is printed under one).
+    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: &Decimal) {
+        if self.rounded.get().is_none() {
+            let _ = self.rounded.set(Box::new((rounding, decimal.clone())));
+        }
+    }
+
     /// Whether the value is exactly zero.
     pub fn is_exact_zero(&self) -> bool {
         self.exact.as_ref().is_some_and(Zero::is_zero)
@@ -80,7 +103,7 @@ impl Real {
     /// `self + other`
     pub fn add(&self, other: &Real, prec: u32) -> Real {
         match (&self.exact, &other.exact) {
-            (Some(a), Some(b)) => Real::exact(a + b, prec),
+            (Some(a), Some(b)) => Real::exact(rational_add(a, b), prec),
             _ => Real::enclosed(self.enclosure().add(other.enclosure(), prec)),
         }
     }
@@ -101,7 +124,7 @@ impl Real {
     /// `self · other`; fails only when a bound leaves the representable range.
     pub fn mul(&self, other: &Real, prec: u32) -> Result<Real, DomainError> {
         Ok(match (&self.exact, &other.exact) {
-            (Some(a), Some(b)) => Real::exact(a * b, prec),
+            (Some(a), Some(b)) => Real::exact(rational_mul(a, b), prec),
             (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
             _ => Real::enclosed(self.enclosure().mul(other.enclosure(), prec)?),
         })
@@ -199,6 +222,57 @@ impl Real {
     }
 }
 
+/// `a + b`; for fractions of machine integers (the sums of products of decimal literals that
+/// fill a first layer) in `i128` arithmetic, without BigInt gcds.
+fn rational_add(a: &BigRational, b: &BigRational) -> BigRational {
+    match (small(a), small(b)) {
+        // Each product is below 2^126, so the sum fits an i128.
+        (Some((an, ad)), Some((bn, bd))) => reduced(an * bd + bn * ad, ad * bd),
+        _ => a + b,
+    }
+}
+
+/// `a · b`, as [`rational_add`].
+fn rational_mul(a: &BigRational, b: &BigRational) -> BigRational {
+    match (small(a), small(b)) {
+        (Some((an, ad)), Some((bn, bd))) => reduced(an * bn, ad * bd),
+        _ => a * b,
+    }
+}
+
+/// The numerator and (positive) denominator of `q` when both fit an `i64`.
+fn small(q: &BigRational) -> Option<(i128, i128)> {
+    Some((
+        i128::from(q.numer().to_i64()?),
+        i128::from(q.denom().to_i64()?),
+    ))
+}
+
+/// `n / d` in lowest terms, `d > 0`.
+fn reduced(n: i128, d: i128) -> BigRational {
+    let g = gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
+    BigRational::new_raw(BigInt::from(n / g), BigInt::from(d / g))
+}
+
+/// Binary gcd (`gcd(0, d) = d`); `d > 0`.
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 {
+        return b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
 /// softmax_i(z) = 1 / Σ_j e^(z_j − z_i): one exponential of a difference per term, which keeps
 /// the enclosure tight when the z are large.
 fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalError> {
@@ -265,6 +339,13 @@ impl<'a> Evaluator<'a> {
             slots: vec![UNSET; pool.len()],
             values: Vec::new(),
         }
+    }
+
+    /// Forgets every value (for a new binding of the symbols), keeping the memory: a second
+    /// evaluator would grow its memo again, copying it and faulting in fresh pages each time.
+    pub fn reset(&mut self) {
+        self.slots.fill(UNSET);
+        self.values.clear();
     }
 
     /// The working precision in bits.
@@ -359,5 +440,68 @@ impl<'a> Evaluator<'a> {
         self.slots[id.index()] = u32::try_from(self.values.len()).expect("a pool has < 2^32 nodes");
         self.values.push(value);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_integer_rationals_match_bigrational() {
+        let mut rng = crate::graph::sample::Rng::new(0x7a71_0000_5eed_0003u64);
+        let mut next = || rng.next_u64();
+        let edges = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        let rational = |next: &mut dyn FnMut() -> u64| {
+            let mut part = |nonzero: bool| -> BigInt {
+                let n = match next() % 4 {
+                    0 => BigInt::from(edges[(next() % 7) as usize]),
+                    // Beyond an i64: the BigInt path.
+                    1 => BigInt::from(next()) * BigInt::from(next()),
+                    _ => BigInt::from((next() as i64) >> (next() % 64)),
+                };
+                if nonzero && n.is_zero() {
+                    BigInt::one()
+                } else {
+                    n
+                }
+            };
+            BigRational::new(part(false), part(true))
+        };
+        for _ in 0..20_000 {
+            let (a, b) = (rational(&mut next), rational(&mut next));
+            for (got, want) in [
+                (rational_add(&a, &b), &a + &b),
+                (rational_mul(&a, &b), &a * &b),
+            ] {
+                // Structurally equal: lowest terms with a positive denominator.
+                assert_eq!(
+                    (got.numer(), got.denom()),
+                    (want.numer(), want.denom()),
+                    "{a}, {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_decided_rounding_is_remembered_for_its_rounding_only() {
+        use crate::eval::decimal::{Precision, RoundingMode};
+        use crate::eval::numeric::{round, try_round};
+        let third = Real::exact(BigRational::new(1.into(), 3.into()), 64);
+        let rounding = |precision| Rounding {
+            precision,
+            mode: RoundingMode::HalfUp,
+        };
+        let (sig, dec) = (
+            rounding(Precision::Significant(3)),
+            rounding(Precision::Decimals(1)),
+        );
+        assert!(third.rounded(sig).is_none());
+        assert_eq!(try_round(&third, sig).unwrap().to_string(), "0.333");
+        assert_eq!(third.rounded(sig).unwrap().to_string(), "0.333");
+        assert_eq!(round(&third, dec).to_string(), "0.3");
+        assert!(third.rounded(dec).is_none());
+        assert_eq!(round(&third.clone(), sig).to_string(), "0.333");
     }
 }
