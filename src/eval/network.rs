@@ -3,6 +3,7 @@
 
 use super::real::{EvalError, Evaluator, Real, domain_error};
 use crate::graph::{Network, SymbolId};
+use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::Sym;
 
@@ -86,47 +87,68 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         Stage::Forward,
     )?;
 
+    // Node gradients from the loss back (each needs the ones after it); then the declared
+    // quantities' gradients and updates, which need only node gradients: on all cores.
     let mut gradients: Vec<Option<Real>> = vec![None; n];
-    for id in gradient_order(network) {
-        let Some(gradient) = derivation.gradient(id) else {
-            continue;
-        };
-        let value = {
-            let bind = |sym: Sym| match sym {
-                Sym::Value(s) => forward[s.index()].clone(),
-                Sym::Grad(s) => gradients[s.index()].clone(),
-            };
-            evaluator.eval(gradient.chain, &bind)
-        }
-        .map_err(|error| Failure {
-            error,
-            stage: Stage::Backward(id),
-        })?;
+    let (nodes, declared_ids): (Vec<SymbolId>, Vec<SymbolId>) = gradient_order(network)
+        .filter(|&id| derivation.gradient(id).is_some())
+        .partition(|&id| network.symbol(id).is_node());
+    for id in nodes {
+        let value = gradient_value(derivation, &mut evaluator, id, &forward, &gradients)?;
         gradients[id.index()] = Some(value);
     }
+    let rate = network.rate.and_then(|rate| forward[rate.index()].clone());
+    let mut is_param = vec![false; n];
+    for id in network.params() {
+        is_param[id.index()] = true;
+    }
+    let parts = map_chunks(&declared_ids, DECLARED_PER_THREAD, |chunk| {
+        let mut evaluator = Evaluator::new(&derivation.pool, prec);
+        let mut done = Vec::with_capacity(chunk.len());
+        for &id in chunk {
+            let gradient = gradient_value(derivation, &mut evaluator, id, &forward, &gradients)?;
+            let updated = match (&rate, &forward[id.index()]) {
+                (Some(rate), Some(value)) if is_param[id.index()] => {
+                    let step = rate.mul(&gradient, prec).map_err(|e| Failure {
+                        error: domain_error(e, derivation.pool.zero()),
+                        stage: Stage::Backward(id),
+                    })?;
+                    Some(value.sub(&step, prec))
+                }
+                _ => None,
+            };
+            done.push((id, gradient, updated));
+        }
+        Ok::<_, Failure>(done)
+    });
+    let mut updated: Vec<Option<Real>> = if rate.is_some() {
+        vec![None; n]
+    } else {
+        Vec::new()
+    };
+    // The first failure in gradient order, as one thread would have met it.
+    for part in parts {
+        for (id, gradient, new) in part? {
+            gradients[id.index()] = Some(gradient);
+            if new.is_some() {
+                updated[id.index()] = new;
+            }
+        }
+    }
 
-    let (updated, loss_after) = match network.rate.and_then(|rate| forward[rate.index()].clone()) {
-        Some(rate) => {
-            let mut updated: Vec<Option<Real>> = vec![None; n];
+    let loss_after = match rate {
+        Some(_) => {
             let mut after = declared;
-            for id in network.params() {
-                let (Some(value), Some(gradient)) = (&forward[id.index()], &gradients[id.index()])
-                else {
-                    continue;
-                };
-                let step = rate.mul(gradient, prec).map_err(|e| Failure {
-                    error: domain_error(e, derivation.pool.zero()),
-                    stage: Stage::Backward(id),
-                })?;
-                let new = value.sub(&step, prec);
-                after[id.index()] = Some(new.clone());
-                updated[id.index()] = Some(new);
+            for (slot, new) in after.iter_mut().zip(&updated) {
+                if new.is_some() {
+                    slot.clone_from(new);
+                }
             }
             evaluator.reset();
             let after = forward_pass(network, derivation, &mut evaluator, after, Stage::After)?;
-            (updated, after[network.loss.index()].clone())
+            after[network.loss.index()].clone()
         }
-        None => (Vec::new(), None),
+        None => None,
     };
     Ok(Values {
         prec,
@@ -134,6 +156,31 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         gradients,
         updated,
         loss_after,
+    })
+}
+
+/// Fewer declared quantities than this a core are evaluated on one thread.
+const DECLARED_PER_THREAD: usize = 512;
+
+/// ∂L/∂(id) from its chain rule, the values and the gradients it uses known.
+fn gradient_value(
+    derivation: &Derivation,
+    evaluator: &mut Evaluator<'_>,
+    id: SymbolId,
+    forward: &[Option<Real>],
+    gradients: &[Option<Real>],
+) -> Result<Real, Failure> {
+    let chain = derivation
+        .gradient(id)
+        .expect("only gradients are evaluated")
+        .chain;
+    let bind = |sym: Sym| match sym {
+        Sym::Value(s) => forward[s.index()].clone(),
+        Sym::Grad(s) => gradients[s.index()].clone(),
+    };
+    evaluator.eval(chain, &bind).map_err(|error| Failure {
+        error,
+        stage: Stage::Backward(id),
     })
 }
 
@@ -163,4 +210,62 @@ fn forward_pass(
         values[equation.node.index()] = Some(value);
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Source;
+    use crate::pipeline;
+
+    /// Gradients and updates evaluated on several threads are those one evaluator computes in
+    /// gradient order.
+    #[test]
+    fn threads_do_not_change_the_values() {
+        let inputs: Vec<String> = (0..40)
+            .map(|i| format!("{}", (i * 7 % 19) as f64 / 20.0 - 0.45))
+            .collect();
+        let spec = format!(
+            "mlp 40 -> 40 sigmoid -> 1 sigmoid\ninputs x = [{}]\ntargets y = [1]\n\
+             weights = uniform(-0.5, 0.5, step 0.01)\nloss half_squared_error\nrate eta = 0.1\n",
+            inputs.join(", ")
+        );
+        let loaded = pipeline::load_source(Source::new("t.bp".to_string(), spec), Some(5))
+            .unwrap_or_else(|_| panic!("the spec loads"));
+        let derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
+        let network = &loaded.network;
+        let prec = 92;
+        let values = evaluate(network, &derivation, prec).unwrap();
+        assert!(
+            network.params().count() > 2 * DECLARED_PER_THREAD,
+            "enough declared quantities for several threads"
+        );
+        let mut evaluator = Evaluator::new(&derivation.pool, prec);
+        let mut gradients: Vec<Option<Real>> = vec![None; network.symbols.len()];
+        for id in gradient_order(network).filter(|&id| derivation.gradient(id).is_some()) {
+            let value =
+                gradient_value(&derivation, &mut evaluator, id, &values.forward, &gradients)
+                    .unwrap();
+            gradients[id.index()] = Some(value);
+        }
+        let same = |a: &Real, b: &Real| a.exact == b.exact && a.enclosure() == b.enclosure();
+        let rate = values.value(network.rate.unwrap()).unwrap();
+        for id in network.ids() {
+            match (&gradients[id.index()], values.gradient(id)) {
+                (Some(a), Some(b)) => assert!(same(a, b), "{}", network.name(id)),
+                (None, None) => {}
+                _ => panic!("{} evaluated on one route only", network.name(id)),
+            }
+        }
+        for id in network.params() {
+            let gradient = gradients[id.index()].as_ref().unwrap();
+            let step = rate.mul(gradient, prec).unwrap();
+            let new = values.value(id).unwrap().sub(&step, prec);
+            assert!(
+                same(&new, values.updated(id).unwrap()),
+                "{}",
+                network.name(id)
+            );
+        }
+    }
 }

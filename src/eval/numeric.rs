@@ -7,11 +7,15 @@ use super::decimal::{Decimal, Precision, RoundingMode, round_interval, round_rat
 use super::network::{Failure, Values, evaluate};
 use super::real::{EvalError, Real};
 use crate::graph::Network;
+use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
 
 /// The working precision is doubled up to this many bits (about 4900 decimal digits); a value
 /// still undecided there agrees with a rounding boundary to that many digits.
 pub const MAX_PREC: u32 = 1 << 14;
+
+/// Fewer values than this a core are rounded on one thread.
+const ROUNDINGS_PER_THREAD: usize = 1024;
 
 /// How printed numbers are rounded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,8 +87,16 @@ pub fn decide(
             }
             Err(failure) => return Err(failure),
             Ok(values) => {
-                let decided = all_reals(&values)
-                    .all(|real| roundings.iter().all(|&r| try_round(real, r).is_some()));
+                // Rounding is a good part of the work (it is remembered for the report): on all
+                // cores.
+                let reals: Vec<&Real> = all_reals(&values).collect();
+                let decided = map_chunks(&reals, ROUNDINGS_PER_THREAD, |chunk| {
+                    chunk
+                        .iter()
+                        .all(|real| roundings.iter().all(|&r| try_round(real, r).is_some()))
+                })
+                .into_iter()
+                .all(|decided| decided);
                 if decided || prec >= MAX_PREC {
                     return Ok(Decided {
                         at_limit: !decided,
