@@ -113,8 +113,9 @@ pub enum BinOp {
 /// An expression on the right of `=`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
-    /// `0.5`
-    Num(Number),
+    /// `0.5` (boxed, as is a power's exponent: a number is the largest thing an expression
+    /// holds, and an `mlp`'s sums have hundreds of thousands of nodes that are not numbers).
+    Num(Box<Number>),
     /// `w1`
     Var(Ident),
     /// `-e`
@@ -140,14 +141,14 @@ pub enum Expr {
         /// The base.
         base: Box<Expr>,
         /// The exponent, an integer.
-        exponent: Number,
+        exponent: Box<Number>,
         /// The whole expression.
         span: Span,
     },
     /// `f(a, b, ...)`
     Call {
-        /// The function name as written.
-        func: Ident,
+        /// The function name as written (boxed, so that an expression node is 48 bytes).
+        func: Box<Ident>,
         /// The arguments.
         args: Vec<Expr>,
         /// The whole call.

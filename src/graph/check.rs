@@ -4,12 +4,51 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::collect::{Collected, LossStatement, undefined};
+use super::collect::{Collected, LossStatement, Pending, undefined};
 use super::sample::DEFAULT_SEED;
 use super::{Body, BuildOptions, Equation, Network, SymbolId, SymbolKind, loss};
 use crate::ast::{DeclKind, Expr, Ident, LossBody};
 use crate::diag::{DiagResult, Diagnostic, Span};
 use crate::func::{CALLABLE, Func, SOFTMAX};
+
+/// What each equation uses: by equation (the order of `Collected::equations`), and which
+/// equation defines each symbol.
+struct Dependencies {
+    of_equation: Vec<Vec<SymbolId>>,
+    /// By symbol index: the equation defining it, or `NO_EQUATION`.
+    equation_of: Vec<u32>,
+}
+
+const NO_EQUATION: u32 = u32::MAX;
+
+impl Dependencies {
+    fn new(n_symbols: usize, n_equations: usize) -> Dependencies {
+        Dependencies {
+            of_equation: Vec::with_capacity(n_equations),
+            equation_of: vec![NO_EQUATION; n_symbols],
+        }
+    }
+
+    /// Records the uses of the next equation, which defines `node`.
+    fn push(&mut self, node: SymbolId, uses: Vec<SymbolId>) {
+        self.equation_of[node.index()] = self.of_equation.len() as u32;
+        self.of_equation.push(uses);
+    }
+
+    /// The equation defining a symbol, if any.
+    fn equation(&self, id: SymbolId) -> Option<usize> {
+        match self.equation_of[id.index()] {
+            NO_EQUATION => None,
+            index => Some(index as usize),
+        }
+    }
+
+    /// What a symbol's equation uses (nothing for a declared quantity).
+    fn of(&self, id: SymbolId) -> &[SymbolId] {
+        self.equation(id)
+            .map_or(&[][..], |index| &self.of_equation[index])
+    }
+}
 
 /// Resolves, orders and checks what `collect` gathered.
 pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagResult<Network> {
@@ -22,12 +61,23 @@ pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagRes
         ]);
     };
 
-    let mut dependencies: HashMap<SymbolId, Vec<SymbolId>> = HashMap::new();
-    for (node, body, _) in &collected.equations {
-        match resolve_body(&collected, body) {
-            Ok(deps) => {
-                dependencies.insert(*node, deps);
+    let mut dependencies =
+        Dependencies::new(collected.symbols.len(), collected.equations.len() + 1);
+    let mut seen = Seen::new(collected.symbols.len());
+    for index in 0..collected.equations.len() {
+        let uses = match collected.equations[index].uses.take() {
+            Some(uses) => {
+                debug_assert_eq!(
+                    resolve_body(&collected, &collected.equations[index].body, &mut seen).ok(),
+                    Some(uses.clone()),
+                    "the uses recorded for a generated equation are what resolving finds"
+                );
+                Ok(uses)
             }
+            None => resolve_body(&collected, &collected.equations[index].body, &mut seen),
+        };
+        match uses {
+            Ok(uses) => dependencies.push(collected.equations[index].node, uses),
             Err(mut diagnostics) => errors.append(&mut diagnostics),
         }
     }
@@ -36,10 +86,14 @@ pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagRes
     }
 
     let loss_body = loss_equation(&mut collected, &loss_statement, &dependencies)?;
-    dependencies.insert(loss_statement.node, resolve_body(&collected, &loss_body)?);
-    collected
-        .equations
-        .push((loss_statement.node, loss_body, loss_statement.span));
+    let loss_uses = resolve_body(&collected, &loss_body, &mut seen)?;
+    dependencies.push(loss_statement.node, loss_uses);
+    collected.equations.push(Pending {
+        node: loss_statement.node,
+        body: loss_body,
+        span: loss_statement.span,
+        uses: None,
+    });
 
     let order = topological_order(&collected, &dependencies)?;
     let mut warnings = std::mem::take(&mut collected.warnings);
@@ -57,12 +111,15 @@ pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagRes
     } else {
         std::mem::take(&mut collected.mlp_outputs)
     };
-    let mut equations: Vec<Option<(SymbolId, Body, Span)>> =
-        collected.equations.into_iter().map(Some).collect();
+    let mut equations: Vec<Option<Pending>> = collected.equations.into_iter().map(Some).collect();
     let equations = order
         .into_iter()
         .filter_map(|index| equations[index].take())
-        .map(|(node, body, span)| Equation { node, body, span })
+        .map(|pending| Equation {
+            node: pending.node,
+            body: pending.body,
+            span: pending.span,
+        })
         .collect();
     Ok(Network {
         title: collected.title.unwrap_or_default(),
@@ -80,27 +137,57 @@ pub(super) fn finish(mut collected: Collected, options: BuildOptions) -> DiagRes
     })
 }
 
+/// Which symbols one equation has met so far: a mark per symbol, cleared by moving to the next
+/// generation rather than by rewriting the marks.
+struct Seen {
+    marks: Vec<u32>,
+    generation: u32,
+}
+
+impl Seen {
+    fn new(n_symbols: usize) -> Seen {
+        Seen {
+            marks: vec![0; n_symbols],
+            generation: 0,
+        }
+    }
+
+    /// Forgets every symbol.
+    fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.marks.fill(0);
+            self.generation = 1;
+        }
+    }
+
+    /// Marks a symbol; whether it was not marked yet.
+    fn insert(&mut self, id: SymbolId) -> bool {
+        let mark = &mut self.marks[id.index()];
+        let new = *mark != self.generation;
+        *mark = self.generation;
+        new
+    }
+}
+
 /// The symbols an equation's body uses, after checking every name, function and arity in it.
-fn resolve_body(collected: &Collected, body: &Body) -> DiagResult<Vec<SymbolId>> {
+fn resolve_body(collected: &Collected, body: &Body, seen: &mut Seen) -> DiagResult<Vec<SymbolId>> {
     let mut errors = Vec::new();
     let mut deps = Vec::new();
-    let mut seen = HashSet::new();
+    seen.clear();
     let exprs: &[Expr] = match body {
         Body::Expr(expr) => std::slice::from_ref(expr),
         Body::Softmax { args, .. } => args,
     };
     for expr in exprs {
         expr.walk(|sub| match sub {
-            Expr::Var(ident) => match collected.by_name.get(&ident.name) {
-                Some(&id) => {
+            Expr::Var(ident) => match collected.by_name.get(&collected.symbols, &ident.name) {
+                Some(id) => {
                     if seen.insert(id) {
                         deps.push(id);
                     }
                 }
-                None => errors.push(undefined(
-                    ident,
-                    collected.by_name.keys().map(String::as_str),
-                )),
+                None => errors.push(undefined(ident, collected.names())),
             },
             Expr::Call { func, args, span } => {
                 if let Err(diagnostic) = check_call(func, args, *span) {
@@ -176,7 +263,7 @@ fn is_constant(expr: &Expr) -> bool {
 fn loss_equation(
     collected: &mut Collected,
     statement: &LossStatement,
-    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+    dependencies: &Dependencies,
 ) -> DiagResult<Body> {
     let form = match &statement.body {
         LossBody::Expr(expr) => return Ok(Body::Expr(expr.clone())),
@@ -195,26 +282,27 @@ fn loss_equation(
 }
 
 /// Nodes no other equation uses: the outputs of a network written as equations.
-fn sink_nodes(
-    collected: &Collected,
-    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
-) -> Vec<SymbolId> {
-    let used: HashSet<SymbolId> = dependencies.values().flatten().copied().collect();
+fn sink_nodes(collected: &Collected, dependencies: &Dependencies) -> Vec<SymbolId> {
+    let mut used = vec![false; collected.symbols.len()];
+    for &id in dependencies.of_equation.iter().flatten() {
+        used[id.index()] = true;
+    }
     collected
         .equations
         .iter()
-        .map(|(node, _, _)| *node)
-        .filter(|node| !used.contains(node))
+        .map(|equation| equation.node)
+        .filter(|node| !used[node.index()])
         .collect()
 }
 
 /// The nodes the loss uses directly, when no `mlp` names the outputs.
 fn loss_outputs(
-    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+    dependencies: &Dependencies,
     loss: SymbolId,
     collected: &Collected,
 ) -> Vec<SymbolId> {
-    dependencies[&loss]
+    dependencies
+        .of(loss)
         .iter()
         .copied()
         .filter(|id| collected.symbols[id.index()].kind == SymbolKind::Node)
@@ -223,22 +311,13 @@ fn loss_outputs(
 
 /// Equation indices in an order where each comes after the equations it uses (source order
 /// among independent ones); a cycle is an error naming its path.
-fn topological_order(
-    collected: &Collected,
-    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
-) -> DiagResult<Vec<usize>> {
-    let index_of: HashMap<SymbolId, usize> = collected
-        .equations
-        .iter()
-        .enumerate()
-        .map(|(index, (node, _, _))| (*node, index))
-        .collect();
+fn topological_order(collected: &Collected, dependencies: &Dependencies) -> DiagResult<Vec<usize>> {
     let n = collected.equations.len();
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut waiting: Vec<usize> = vec![0; n];
-    for (index, (node, _, _)) in collected.equations.iter().enumerate() {
-        for dep in &dependencies[node] {
-            if let Some(&dep_index) = index_of.get(dep) {
+    for (index, uses) in dependencies.of_equation.iter().enumerate() {
+        for &dep in uses {
+            if let Some(dep_index) = dependencies.equation(dep) {
                 users[dep_index].push(index);
                 waiting[index] += 1;
             }
@@ -269,24 +348,22 @@ fn topological_order(
     let mut position: HashMap<usize, usize> = HashMap::from([(start, 0)]);
     loop {
         let current = *path.last().expect("path is never empty");
-        let node = collected.equations[current].0;
-        let next = dependencies[&node]
+        let next = dependencies.of_equation[current]
             .iter()
-            .filter_map(|dep| index_of.get(dep))
+            .filter_map(|&dep| dependencies.equation(dep))
             .find(|i| stuck.contains(i))
-            .copied()
             .expect("a stuck equation waits on another stuck one");
         if let Some(&at) = position.get(&next) {
             let cycle: Vec<&str> = path[at..]
                 .iter()
                 .chain([&next])
                 .map(|&i| {
-                    collected.symbols[collected.equations[i].0.index()]
+                    collected.symbols[collected.equations[i].node.index()]
                         .name
                         .as_str()
                 })
                 .collect();
-            let (node, _, span) = &collected.equations[next];
+            let Pending { node, span, .. } = &collected.equations[next];
             return Err(vec![
                 Diagnostic::error(
                     *span,
@@ -308,14 +385,15 @@ fn topological_order(
 /// Warnings for parameters and nodes the loss does not depend on.
 fn unreachable_warnings(
     collected: &Collected,
-    dependencies: &HashMap<SymbolId, Vec<SymbolId>>,
+    dependencies: &Dependencies,
     loss: SymbolId,
 ) -> Vec<Diagnostic> {
-    let mut reached = HashSet::from([loss]);
+    let mut reached = vec![false; collected.symbols.len()];
+    reached[loss.index()] = true;
     let mut stack = vec![loss];
     while let Some(id) = stack.pop() {
-        for &dep in dependencies.get(&id).map_or(&[][..], Vec::as_slice) {
-            if reached.insert(dep) {
+        for &dep in dependencies.of(id) {
+            if !std::mem::replace(&mut reached[dep.index()], true) {
                 stack.push(dep);
             }
         }
@@ -324,7 +402,7 @@ fn unreachable_warnings(
         .symbols
         .iter()
         .enumerate()
-        .filter(|(index, _)| !reached.contains(&SymbolId(*index as u32)))
+        .filter(|&(index, _)| !reached[index])
         .filter_map(|(_, symbol)| match symbol.kind {
             SymbolKind::Declared(DeclKind::Param) => Some(
                 Diagnostic::warning(

@@ -1,9 +1,11 @@
 //! First pass over a spec: every declaration and equation becomes a symbol (duplicates are
 //! errors), settings are gathered, and the `mlp` shorthand is expanded.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use num_traits::ToPrimitive;
+
+use super::index::NameIndex;
 
 use super::{Body, QuestionSpec, Symbol, SymbolId, SymbolKind, mlp, names, sample};
 use crate::ast::{self, DeclKind, Ident, Item, LossBody};
@@ -13,9 +15,9 @@ use crate::diag::{DiagResult, Diagnostic, Span};
 pub(super) struct Collected {
     pub title: Option<String>,
     pub symbols: Vec<Symbol>,
-    pub by_name: HashMap<String, SymbolId>,
+    pub by_name: NameIndex,
     /// Equations in source order (generated ones where the `mlp` line stands).
-    pub equations: Vec<(SymbolId, Body, Span)>,
+    pub equations: Vec<Pending>,
     pub loss: Option<LossStatement>,
     pub rate: Option<SymbolId>,
     pub seed: Option<u64>,
@@ -28,6 +30,19 @@ pub(super) struct Collected {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// An equation, its names not resolved yet.
+pub(super) struct Pending {
+    /// The defined node.
+    pub node: SymbolId,
+    /// Its definition.
+    pub body: Body,
+    /// The equation's statement.
+    pub span: Span,
+    /// For an equation the `mlp` line writes: the symbols its body uses, in the order resolving
+    /// the body finds them, so that `check` need not look its names up again.
+    pub uses: Option<Vec<SymbolId>>,
+}
+
 /// The `loss` statement.
 pub(super) struct LossStatement {
     pub node: SymbolId,
@@ -38,23 +53,22 @@ pub(super) struct LossStatement {
 impl Collected {
     /// Adds a symbol, or reports that the name is taken.
     pub fn declare(&mut self, symbol: Symbol) -> Result<SymbolId, Diagnostic> {
-        if let Some(&existing) = self.by_name.get(&symbol.name) {
-            let previous = &self.symbols[existing.index()];
-            let diagnostic =
-                Diagnostic::error(symbol.span, format!("`{}` is defined twice", symbol.name))
-                    .with_hint("each name is declared or defined exactly once; rename one of them");
-            return Err(if previous.generated {
-                diagnostic.with_label("the `mlp` line generates this name")
-            } else {
-                diagnostic
-                    .with_label("defined again here")
-                    .with_note_at(previous.span, "first defined")
-            });
-        }
         let id = SymbolId(self.symbols.len() as u32);
-        self.by_name.insert(symbol.name.clone(), id);
-        self.symbols.push(symbol);
-        Ok(id)
+        let Err(existing) = self.by_name.insert(&self.symbols, &symbol.name, id) else {
+            self.symbols.push(symbol);
+            return Ok(id);
+        };
+        let previous = &self.symbols[existing.index()];
+        let diagnostic =
+            Diagnostic::error(symbol.span, format!("`{}` is defined twice", symbol.name))
+                .with_hint("each name is declared or defined exactly once; rename one of them");
+        Err(if previous.generated {
+            diagnostic.with_label("the `mlp` line generates this name")
+        } else {
+            diagnostic
+                .with_label("defined again here")
+                .with_note_at(previous.span, "first defined")
+        })
     }
 
     /// A new computed node.
@@ -72,9 +86,13 @@ impl Collected {
 
     fn resolve(&self, ident: &Ident) -> Result<SymbolId, Diagnostic> {
         self.by_name
-            .get(&ident.name)
-            .copied()
-            .ok_or_else(|| undefined(ident, self.by_name.keys().map(String::as_str)))
+            .get(&self.symbols, &ident.name)
+            .ok_or_else(|| undefined(ident, self.names()))
+    }
+
+    /// Every name, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.symbols.iter().map(|symbol| symbol.name.as_str())
     }
 }
 
@@ -96,7 +114,7 @@ pub(super) fn collect(spec: &ast::Spec) -> DiagResult<Collected> {
     let mut collected = Collected {
         title: None,
         symbols: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: NameIndex::default(),
         equations: Vec::new(),
         loss: None,
         rate: None,
@@ -144,12 +162,18 @@ pub(super) fn collect(spec: &ast::Spec) -> DiagResult<Collected> {
                     "a seed is a whole number from 0 to 18446744073709551615",
                 )),
             },
-            Item::Weights { value, span } => {
-                set_once(&mut defaults.weights, value.clone(), *span, "weights")
-            }
-            Item::Biases { value, span } => {
-                set_once(&mut defaults.biases, value.clone(), *span, "biases")
-            }
+            Item::Weights { value, span } => set_once(
+                &mut defaults.weights,
+                Arc::new(value.clone()),
+                *span,
+                "weights",
+            ),
+            Item::Biases { value, span } => set_once(
+                &mut defaults.biases,
+                Arc::new(value.clone()),
+                *span,
+                "biases",
+            ),
             Item::Mlp { .. } => {
                 if mlp_line.is_some() {
                     Err(Diagnostic::error(
@@ -191,7 +215,17 @@ pub(super) fn collect(spec: &ast::Spec) -> DiagResult<Collected> {
         span,
     }) = mlp_line
     {
-        match mlp::expand(&mut collected, &defaults, inputs, layers, *span) {
+        // The nodes the equations and the loss define next, so the symbols grow only once.
+        let defined = spec
+            .items
+            .iter()
+            .map(|item| match item {
+                Item::Equation { .. } | Item::Loss { .. } => 1,
+                Item::GroupEquation { names, .. } => names.len(),
+                _ => 0,
+            })
+            .sum();
+        match mlp::expand(&mut collected, &defaults, inputs, layers, *span, defined) {
             Ok(outputs) => collected.mlp_outputs = outputs,
             Err(mut diagnostics) => errors.append(&mut diagnostics),
         }
@@ -265,7 +299,7 @@ fn declare(
         name: name.name.clone(),
         latex: names::latex_name(&name.name),
         kind: SymbolKind::Declared(kind),
-        value_spec: value,
+        value_spec: value.map(Arc::new),
         value: None,
         span: name.span,
         generated: false,
@@ -280,9 +314,12 @@ fn define(collected: &mut Collected, item: &Item) -> Result<(), Diagnostic> {
     match item {
         Item::Equation { name, expr, span } => {
             let id = collected.node(name, false)?;
-            collected
-                .equations
-                .push((id, Body::Expr(expr.clone()), *span));
+            collected.equations.push(Pending {
+                node: id,
+                body: Body::Expr(expr.clone()),
+                span: *span,
+                uses: None,
+            });
         }
         Item::GroupEquation {
             names,
@@ -316,7 +353,12 @@ fn define(collected: &mut Collected, item: &Item) -> Result<(), Diagnostic> {
                     index: index as u32,
                     args: args.clone(),
                 };
-                collected.equations.push((id, body, *span));
+                collected.equations.push(Pending {
+                    node: id,
+                    body,
+                    span: *span,
+                    uses: None,
+                });
             }
         }
         Item::Loss { name, body, span } => {

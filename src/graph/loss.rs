@@ -108,7 +108,7 @@ pub(super) fn named(
                 collected
                     .equations
                     .iter()
-                    .any(|(node, body, _)| *node == o && matches!(body, Body::Softmax { .. }))
+                    .any(|e| e.node == o && matches!(e.body, Body::Softmax { .. }))
             });
             if !all_softmax {
                 return Err(vec![

@@ -8,9 +8,11 @@
 //! `linear`) layer has no `a` nodes: its output is `h`. A parameter the spec declares itself
 //! (`param w1_1_2 = 0.3`) keeps its declared value instead of the `weights`/`biases` default.
 
+use std::sync::Arc;
+
 use num_traits::ToPrimitive;
 
-use super::collect::Collected;
+use super::collect::{Collected, Pending};
 use super::synth::{binary, call, var};
 use super::{Body, MAX_EDGES, Symbol, SymbolId, SymbolKind, names};
 use crate::ast::{BinOp, DeclKind, Expr, Ident, LayerSpec, Number, ValueSpec};
@@ -20,8 +22,8 @@ use crate::func::{Func, SOFTMAX};
 /// `weights = ...` and `biases = ...`.
 #[derive(Default)]
 pub(super) struct Defaults {
-    pub weights: Option<ValueSpec>,
-    pub biases: Option<ValueSpec>,
+    pub weights: Option<Arc<ValueSpec>>,
+    pub biases: Option<Arc<ValueSpec>>,
 }
 
 /// The activation names a layer may have.
@@ -42,13 +44,15 @@ enum Activation {
     Softmax,
 }
 
-/// Declares the layers' parameters and nodes; returns the output nodes.
+/// Declares the layers' parameters and nodes; returns the output nodes. `defined_later` is the
+/// number of nodes the spec's own equations will add, for reserving room.
 pub(super) fn expand(
     collected: &mut Collected,
     defaults: &Defaults,
     inputs: &Number,
     layers: &[LayerSpec],
     span: Span,
+    defined_later: usize,
 ) -> DiagResult<Vec<SymbolId>> {
     let mut widths = vec![width(inputs)?];
     let mut activations = Vec::new();
@@ -72,6 +76,14 @@ pub(super) fn expand(
         ]);
     }
 
+    // Everything the layers add, reserved at once (a 256-256-256-1 network has 133k symbols):
+    // the inputs if undeclared, a weight per edge, and per unit a bias, an `h` and an `a`.
+    let units: usize = widths[1..].iter().sum();
+    let new_symbols = widths[0] + n_edges as usize + 3 * units + defined_later;
+    collected.symbols.reserve(new_symbols);
+    collected.by_name.reserve(&collected.symbols, new_symbols);
+    collected.equations.reserve(2 * units);
+
     let mut previous = input_symbols(collected, widths[0], inputs.span)?;
     let ident = |name: String| Ident { name, span };
     for (layer_index, activation) in activations.iter().enumerate() {
@@ -80,18 +92,21 @@ pub(super) fn expand(
         for i in 1..=widths[l] {
             let bias = param(
                 collected,
-                format!("b{l}_{i}"),
-                names::layer_latex("b", l, &[i]),
+                names::layer_name('b', l, &[i]),
+                || names::layer_latex("b", l, &[i]),
                 defaults.biases.as_ref().or(defaults.weights.as_ref()),
                 span,
             )
             .map_err(|d| vec![d])?;
             let mut sum = var(&collected.symbols[bias.index()].name, span);
+            // What resolving the sum finds: the bias, then each weight and its input.
+            let mut uses = Vec::with_capacity(1 + 2 * previous.len());
+            uses.push(bias);
             for (j, &input) in previous.iter().enumerate() {
                 let weight = param(
                     collected,
-                    format!("w{l}_{i}_{}", j + 1),
-                    names::layer_latex("w", l, &[i, j + 1]),
+                    names::layer_name('w', l, &[i, j + 1]),
+                    || names::layer_latex("w", l, &[i, j + 1]),
                     defaults.weights.as_ref(),
                     span,
                 )
@@ -103,13 +118,19 @@ pub(super) fn expand(
                     span,
                 );
                 sum = binary(BinOp::Add, sum, product, span);
+                uses.extend([weight, input]);
             }
             let h = node(
                 collected,
-                ident(format!("h{l}_{i}")),
+                ident(names::layer_name('h', l, &[i])),
                 names::layer_latex("h", l, &[i]),
             )?;
-            collected.equations.push((h, Body::Expr(sum), span));
+            collected.equations.push(Pending {
+                node: h,
+                body: Body::Expr(sum),
+                span,
+                uses: Some(uses),
+            });
             pre_activations.push(h);
         }
         previous = match activation {
@@ -119,7 +140,7 @@ pub(super) fn expand(
                 for (i, &h) in pre_activations.iter().enumerate() {
                     let a = node(
                         collected,
-                        ident(format!("a{l}_{}", i + 1)),
+                        ident(names::layer_name('a', l, &[i + 1])),
                         names::layer_latex("a", l, &[i + 1]),
                     )?;
                     let body = call(
@@ -127,7 +148,12 @@ pub(super) fn expand(
                         vec![var(&collected.symbols[h.index()].name, span)],
                         span,
                     );
-                    collected.equations.push((a, Body::Expr(body), span));
+                    collected.equations.push(Pending {
+                        node: a,
+                        body: Body::Expr(body),
+                        span,
+                        uses: Some(vec![h]),
+                    });
                     outputs.push(a);
                 }
                 outputs
@@ -141,14 +167,19 @@ pub(super) fn expand(
                 for i in 0..widths[l] {
                     let a = node(
                         collected,
-                        ident(format!("a{l}_{}", i + 1)),
+                        ident(names::layer_name('a', l, &[i + 1])),
                         names::layer_latex("a", l, &[i + 1]),
                     )?;
                     let body = Body::Softmax {
                         index: i as u32,
                         args: args.clone(),
                     };
-                    collected.equations.push((a, body, span));
+                    collected.equations.push(Pending {
+                        node: a,
+                        body,
+                        span,
+                        uses: Some(pre_activations.clone()),
+                    });
                     outputs.push(a);
                 }
                 outputs
@@ -242,36 +273,41 @@ fn input_symbols(collected: &mut Collected, n: usize, span: Span) -> DiagResult<
 fn param(
     collected: &mut Collected,
     name: String,
-    latex: String,
-    default: Option<&ValueSpec>,
+    latex: impl FnOnce() -> String,
+    default: Option<&Arc<ValueSpec>>,
     span: Span,
 ) -> Result<SymbolId, Diagnostic> {
-    if let Some(&id) = collected.by_name.get(&name) {
-        let symbol = &mut collected.symbols[id.index()];
-        if symbol.kind != SymbolKind::Declared(DeclKind::Param) {
-            return Err(Diagnostic::error(
-                symbol.span,
-                format!("`{name}` is the name of a parameter the `mlp` line generates"),
-            )
-            .with_hint("declare it with `param` to set its value, or rename it"));
-        }
-        if symbol.value_spec.is_none() {
-            symbol.value_spec = default.cloned();
-        }
-        if symbol.latex == names::latex_name(&name) {
-            symbol.latex = latex;
-        }
-        return Ok(id);
+    let new_id = SymbolId(collected.symbols.len() as u32);
+    let Err(id) = collected.by_name.insert(&collected.symbols, &name, new_id) else {
+        collected.symbols.push(Symbol {
+            name,
+            latex: latex(),
+            kind: SymbolKind::Declared(DeclKind::Param),
+            value_spec: default.cloned(),
+            value: None,
+            span,
+            generated: true,
+        });
+        return Ok(new_id);
+    };
+    let symbol = &mut collected.symbols[id.index()];
+    if symbol.kind != SymbolKind::Declared(DeclKind::Param) {
+        return Err(Diagnostic::error(
+            symbol.span,
+            format!(
+                "`{}` is the name of a parameter the `mlp` line generates",
+                symbol.name
+            ),
+        )
+        .with_hint("declare it with `param` to set its value, or rename it"));
     }
-    collected.declare(Symbol {
-        name,
-        latex,
-        kind: SymbolKind::Declared(DeclKind::Param),
-        value_spec: default.cloned(),
-        value: None,
-        span,
-        generated: true,
-    })
+    if symbol.value_spec.is_none() {
+        symbol.value_spec = default.cloned();
+    }
+    if symbol.latex == names::latex_name(&symbol.name) {
+        symbol.latex = latex();
+    }
+    Ok(id)
 }
 
 fn node(collected: &mut Collected, name: Ident, latex: String) -> DiagResult<SymbolId> {

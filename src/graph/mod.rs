@@ -8,15 +8,20 @@
 mod check;
 mod collect;
 pub mod display;
+mod index;
 mod loss;
 mod mlp;
 pub mod names;
 pub mod sample;
 mod synth;
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use num_rational::BigRational;
+use rustc_hash::FxHashMap;
+
+use self::index::NameIndex;
 
 use crate::ast::{self, DeclKind};
 use crate::diag::{DiagResult, Diagnostic, Span};
@@ -57,8 +62,9 @@ pub struct Symbol {
     pub latex: String,
     /// Declared or computed.
     pub kind: SymbolKind,
-    /// The value form as written, for declared quantities that have one.
-    pub value_spec: Option<ast::ValueSpec>,
+    /// The value form as written, for declared quantities that have one (shared: every weight
+    /// an `mlp` generates points at the one `weights` form).
+    pub value_spec: Option<Arc<ast::ValueSpec>>,
     /// The value drawn or given, for declared quantities; `None` for nodes and for values the
     /// spec leaves out.
     pub value: Option<BigRational>,
@@ -90,7 +96,7 @@ impl Symbol {
     /// Whether the value was drawn from a range (so a worksheet variant may change it).
     pub fn is_random(&self) -> bool {
         matches!(
-            self.value_spec,
+            self.value_spec.as_deref(),
             Some(ast::ValueSpec::Uniform { .. } | ast::ValueSpec::Choice { .. })
         )
     }
@@ -157,7 +163,7 @@ pub struct Network {
     pub outputs: Vec<SymbolId>,
     /// Warnings found while building (unused parameters and the like).
     pub warnings: Vec<Diagnostic>,
-    by_name: HashMap<String, SymbolId>,
+    by_name: NameIndex,
 }
 
 impl Network {
@@ -168,7 +174,7 @@ impl Network {
 
     /// Looks a name up.
     pub fn lookup(&self, name: &str) -> Option<SymbolId> {
-        self.by_name.get(name).copied()
+        self.by_name.get(&self.symbols, name)
     }
 
     /// Ids of every symbol, in declaration order.
@@ -213,14 +219,21 @@ pub fn redraw(network: &mut Network, seed: u64) -> DiagResult<()> {
 
 /// Gives every symbol with a value form its value: literals as written, ranges drawn from the
 /// seed's stream for the symbol's name.
+///
+/// Each distinct form is checked and prepared once (keyed by its shared allocation), in symbol
+/// order, so the first symbol whose form is invalid reports the error, as drawing them one by
+/// one would.
 fn draw_values(symbols: &mut [Symbol], seed: u64) -> DiagResult<()> {
+    let mut prepared: FxHashMap<*const ast::ValueSpec, sample::Prepared> = FxHashMap::default();
     for symbol in symbols {
-        if let Some(spec) = &symbol.value_spec {
-            symbol.value = Some(sample::draw(
-                spec,
-                &mut sample::Rng::for_name(seed, &symbol.name),
-            )?);
-        }
+        let Some(spec) = &symbol.value_spec else {
+            continue;
+        };
+        let drawer = match prepared.entry(Arc::as_ptr(spec)) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(sample::Prepared::new(Arc::clone(spec))?),
+        };
+        symbol.value = Some(drawer.draw(&mut sample::Rng::for_name(seed, &symbol.name)));
     }
     Ok(())
 }

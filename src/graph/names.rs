@@ -60,8 +60,61 @@ pub fn layer_latex(letter: &str, layer: usize, indices: &[usize]) -> String {
     } else {
         ""
     };
-    let indices: Vec<String> = indices.iter().map(usize::to_string).collect();
-    format!("{letter}^{{({layer})}}_{{{}}}", indices.join(separator))
+    // Sized exactly: an `mlp` makes one per weight.
+    let length = letter.len()
+        + "^{()}_{}".len()
+        + digits(layer)
+        + indices.iter().map(|&i| digits(i)).sum::<usize>()
+        + separator.len() * indices.len().saturating_sub(1);
+    let mut latex = String::with_capacity(length);
+    latex.push_str(letter);
+    latex.push_str("^{(");
+    push_number(&mut latex, layer);
+    latex.push_str(")}_{");
+    for (k, &index) in indices.iter().enumerate() {
+        if k > 0 {
+            latex.push_str(separator);
+        }
+        push_number(&mut latex, index);
+    }
+    latex.push('}');
+    latex
+}
+
+/// The spec name of a generated layer quantity: `b2_3`, `w1_3_2`, `h2_3`, `a2_3`: the letter,
+/// the layer, and each index after a `_`.
+pub fn layer_name(letter: char, layer: usize, indices: &[usize]) -> String {
+    let length =
+        letter.len_utf8() + digits(layer) + indices.iter().map(|&i| 1 + digits(i)).sum::<usize>();
+    let mut name = String::with_capacity(length);
+    name.push(letter);
+    push_number(&mut name, layer);
+    for &index in indices {
+        name.push('_');
+        push_number(&mut name, index);
+    }
+    name
+}
+
+/// How many decimal digits `n` has.
+fn digits(n: usize) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// Appends `n` in decimal.
+fn push_number(text: &mut String, n: usize) {
+    let mut buffer = [0u8; 20];
+    let mut at = buffer.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    text.push_str(std::str::from_utf8(&buffer[at..]).expect("ASCII digits"));
 }
 
 #[cfg(test)]
@@ -93,5 +146,38 @@ mod tests {
         assert_eq!(layer_latex("w", 1, &[1, 2]), "w^{(1)}_{12}");
         assert_eq!(layer_latex("w", 2, &[10, 2]), "w^{(2)}_{10,2}");
         assert_eq!(layer_latex("a", 3, &[4]), "a^{(3)}_{4}");
+        assert_eq!(layer_name('w', 1, &[3, 2]), "w1_3_2");
+        assert_eq!(layer_name('b', 12, &[300]), "b12_300");
+        assert_eq!(layer_name('h', 2, &[1]), "h2_1");
+    }
+
+    #[test]
+    fn generated_forms_are_sized_exactly() {
+        for layer in [0, 1, 9, 10, 99, 100, 12345] {
+            for indices in [&[][..], &[0], &[7], &[10, 9], &[9, 10], &[1000, 100_000, 5]] {
+                let latex = layer_latex("w", layer, indices);
+                let separator = if indices.iter().any(|&i| i >= 10) {
+                    ","
+                } else {
+                    ""
+                };
+                let joined: Vec<String> = indices.iter().map(usize::to_string).collect();
+                assert_eq!(
+                    latex,
+                    format!("w^{{({layer})}}_{{{}}}", joined.join(separator))
+                );
+                assert_eq!(latex.len(), latex.capacity());
+                let name = layer_name('w', layer, indices);
+                let expected: String = std::iter::once(format!("w{layer}"))
+                    .chain(indices.iter().map(|i| format!("_{i}")))
+                    .collect();
+                assert_eq!(name, expected);
+                assert_eq!(name.len(), name.capacity());
+            }
+        }
+        assert_eq!(digits(usize::MAX), 20);
+        let mut text = String::new();
+        push_number(&mut text, usize::MAX);
+        assert_eq!(text, usize::MAX.to_string());
     }
 }

@@ -5,6 +5,8 @@
 //! Each named quantity draws from its own stream, seeded by `splitmix(seed ^ fnv1a(name))`, so
 //! adding a parameter to a spec does not change the values drawn for the others.
 
+use std::sync::Arc;
+
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
@@ -93,15 +95,100 @@ pub fn draw(spec: &ValueSpec, rng: &mut Rng) -> DiagResult<BigRational> {
             let steps = uniform_steps(spec)?;
             let index = match steps.to_u64().and_then(|n| n.checked_add(1)) {
                 Some(n_values) => BigInt::from(rng.below(n_values)),
-                // More grid points than 2^64: draw 128 bits and reduce (the bias is below 2^-64).
-                None => {
-                    let wide: BigInt = (BigInt::from(rng.next_u64()) << 64u32) + rng.next_u64();
-                    wide.mod_floor(&(steps + 1))
-                }
+                // More grid points than 2^64: draw 128 bits and reduce.
+                None => wide_index(rng, &steps),
             };
             Ok(&low.value + &step.value * BigRational::from_integer(index))
         }
     }
+}
+
+/// Grids of at most this many points keep every value drawn so far, so a value drawn again is
+/// a copy rather than a rational sum and product.
+const TABLE_MAX: u64 = 4096;
+
+/// A value form checked once and ready to draw many values: what `draw` does for one symbol,
+/// with the range's grid size worked out once (an `mlp` draws every weight from one form).
+/// Each draw takes exactly the random numbers `draw` takes, and gives the same value.
+#[derive(Debug)]
+pub struct Prepared {
+    spec: Arc<ValueSpec>,
+    grid: Grid,
+    /// For a small grid: the values drawn so far, by index.
+    table: Vec<Option<BigRational>>,
+}
+
+/// The grid of a range.
+#[derive(Debug)]
+enum Grid {
+    /// A literal or a choice: no grid.
+    None,
+    /// The number of grid points, when it fits in a `u64`.
+    Points(u64),
+    /// Otherwise the number of steps (one less than the points).
+    WideSteps(BigInt),
+}
+
+impl Prepared {
+    /// Checks the form (the errors `draw` would report) and precomputes its grid.
+    pub fn new(spec: Arc<ValueSpec>) -> DiagResult<Prepared> {
+        let grid = match &*spec {
+            ValueSpec::Literal(_) => Grid::None,
+            ValueSpec::Choice { options, span } => {
+                if options.is_empty() {
+                    return Err(vec![Diagnostic::error(
+                        *span,
+                        "`choice` needs at least one value",
+                    )]);
+                }
+                Grid::None
+            }
+            ValueSpec::Uniform { .. } => {
+                let steps = uniform_steps(&spec)?;
+                match steps.to_u64().and_then(|n| n.checked_add(1)) {
+                    Some(n_values) => Grid::Points(n_values),
+                    None => Grid::WideSteps(steps),
+                }
+            }
+        };
+        let table = match grid {
+            Grid::Points(n_values) if n_values <= TABLE_MAX => vec![None; n_values as usize],
+            _ => Vec::new(),
+        };
+        Ok(Prepared { spec, grid, table })
+    }
+
+    /// Draws one value, as `draw` does.
+    pub fn draw(&mut self, rng: &mut Rng) -> BigRational {
+        match (&*self.spec, &self.grid) {
+            (ValueSpec::Literal(number), _) => number.value.clone(),
+            (ValueSpec::Choice { options, .. }, _) => {
+                let index = rng.below(options.len() as u64) as usize;
+                options[index].value.clone()
+            }
+            (ValueSpec::Uniform { low, step, .. }, &Grid::Points(n_values)) => {
+                let index = rng.below(n_values);
+                let at =
+                    |index: u64| &low.value + &step.value * BigRational::from_integer(index.into());
+                match self.table.get_mut(index as usize) {
+                    Some(slot) => slot.get_or_insert_with(|| at(index)).clone(),
+                    None => at(index),
+                }
+            }
+            (ValueSpec::Uniform { low, step, .. }, Grid::WideSteps(steps)) => {
+                let index = wide_index(rng, steps);
+                &low.value + &step.value * BigRational::from_integer(index)
+            }
+            (ValueSpec::Uniform { .. }, Grid::None) => unreachable!("a range has a grid"),
+        }
+    }
+}
+
+/// An index into a grid of more than 2^64 points: 128 random bits reduced (the bias is below
+/// 2^-64).
+fn wide_index(rng: &mut Rng, steps: &BigInt) -> BigInt {
+    let wide: BigInt = (BigInt::from(rng.next_u64()) << 64u32) + rng.next_u64();
+    wide.mod_floor(&(steps + 1))
 }
 
 /// For `uniform(low, high, step s)`: the number of whole steps from low to high.
@@ -196,6 +283,56 @@ mod tests {
         assert!(validate(&uniform("1", "0", "1/10")).is_err());
         assert!(validate(&uniform("0", "1", "0")).is_err());
         assert!(validate(&uniform("0", "1", "-1")).is_err());
+    }
+
+    #[test]
+    fn prepared_draws_are_the_draws_of_each_form() {
+        let forms = [
+            ValueSpec::Literal(number("-1/3")),
+            ValueSpec::Choice {
+                options: vec![number("1"), number("-2/7"), number("0")],
+                span: Span::default(),
+            },
+            uniform("-1/2", "1/2", "1/100"),
+            uniform("1/3", "1/3", "1"),
+            uniform("-7", "7", "3/5"),
+            // More points than the table keeps.
+            uniform("0", "1", "1/100000"),
+            // More points than 2^64.
+            uniform("0", "100000000000000000000000000", "1/7"),
+        ];
+        for form in forms {
+            let mut prepared = Prepared::new(Arc::new(form.clone())).unwrap();
+            for seed in [0, 1, 99, u64::MAX] {
+                for name in ["w1_1_1", "b2_3", "eta", "x"] {
+                    let mut expected = Rng::for_name(seed, name);
+                    let mut actual = expected.clone();
+                    for _ in 0..3 {
+                        assert_eq!(
+                            prepared.draw(&mut actual),
+                            draw(&form, &mut expected).unwrap()
+                        );
+                        assert_eq!(actual.next_u64(), expected.next_u64());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prepared_forms_report_the_errors_of_draw() {
+        for form in [
+            uniform("1", "0", "1/10"),
+            uniform("0", "1", "0"),
+            ValueSpec::Choice {
+                options: Vec::new(),
+                span: Span::default(),
+            },
+        ] {
+            let expected = draw(&form, &mut Rng::new(0)).unwrap_err();
+            let actual = Prepared::new(Arc::new(form)).unwrap_err();
+            assert_eq!(format!("{actual:?}"), format!("{expected:?}"));
+        }
     }
 
     #[test]

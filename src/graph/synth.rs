@@ -27,10 +27,10 @@ pub(super) fn binary(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
 /// `func(args)`
 pub(super) fn call(func: &str, args: Vec<Expr>, span: Span) -> Expr {
     Expr::Call {
-        func: Ident {
+        func: Box::new(Ident {
             name: func.to_string(),
             span,
-        },
+        }),
         args,
         span,
     }
@@ -38,11 +38,11 @@ pub(super) fn call(func: &str, args: Vec<Expr>, span: Span) -> Expr {
 
 /// A number literal.
 pub(super) fn number(value: BigRational, span: Span) -> Expr {
-    Expr::Num(Number {
+    Expr::Num(Box::new(Number {
         text: value.to_string(),
         value,
         span,
-    })
+    }))
 }
 
 /// `base ^ exponent`
@@ -50,11 +50,11 @@ pub(super) fn pow(base: Expr, exponent: i64, span: Span) -> Expr {
     let value = BigRational::from_integer(exponent.into());
     Expr::Pow {
         base: Box::new(base),
-        exponent: Number {
+        exponent: Box::new(Number {
             text: value.to_string(),
             value,
             span,
-        },
+        }),
         span,
     }
 }

@@ -446,7 +446,7 @@ impl<'t> Lowerer<'t> {
                     if let Some((exponent, span)) = pow {
                         built.expr = Expr::Pow {
                             base: Box::new(built.expr),
-                            exponent,
+                            exponent: Box::new(exponent),
                             span,
                         };
                         built.depth += 1;
@@ -467,7 +467,7 @@ impl<'t> Lowerer<'t> {
                     let depth = 1 + args.iter().map(|a| a.depth).max().unwrap_or(0);
                     let call = Built {
                         expr: Expr::Call {
-                            func,
+                            func: Box::new(func),
                             args: args.into_iter().map(|a| a.expr).collect(),
                             span,
                         },
@@ -529,7 +529,7 @@ impl<'t> Lowerer<'t> {
             depth: 1,
         };
         match primary.as_rule() {
-            Rule::number => done.push(leaf(Expr::Num(self.unsigned(&primary)?))),
+            Rule::number => done.push(leaf(Expr::Num(Box::new(self.unsigned(&primary)?)))),
             Rule::name => done.push(leaf(Expr::Var(self.ident(&primary)))),
             Rule::call => {
                 let span = self.span(&primary);
