@@ -10,6 +10,7 @@ use num_traits::One;
 use rustc_hash::FxHashMap;
 
 use super::expr::{ExprId, Node, Pool, Sym};
+use super::ratio;
 use crate::func::Func;
 
 /// Memoized differentiation.
@@ -58,7 +59,7 @@ impl Differentiator {
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) })
                         .chain([(inner, 1)]);
-                    let coefficient = &c * BigRational::from_integer(exponent.into());
+                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
                     terms.push((BigRational::one(), pool.product(coefficient, others)));
                 }
                 pool.linear(BigRational::from_integer(0.into()), terms)
@@ -130,7 +131,7 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
                         .iter()
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) });
-                    let coefficient = &c * BigRational::from_integer(exponent.into());
+                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
                     let local = pool.product(coefficient, others);
                     push(pool, base, local);
                 }

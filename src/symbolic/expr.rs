@@ -23,6 +23,7 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use rustc_hash::FxBuildHasher;
 
+use super::ratio;
 use crate::func::{DEFAULT_LEAKY_SLOPE, Func};
 use crate::graph::SymbolId;
 
@@ -247,13 +248,13 @@ impl Pool {
                 continue;
             }
             match self.node(term) {
-                Node::Const(c) => constant += c * &k,
+                Node::Const(c) => constant = ratio::add(&constant, &ratio::mul(c, &k)),
                 Node::Add(c, inner) => {
-                    constant += c * &k;
-                    flat.extend(inner.iter().map(|(k2, t)| (k2 * &k, *t)));
+                    constant = ratio::add(&constant, &ratio::mul(c, &k));
+                    flat.extend(inner.iter().map(|(k2, t)| (ratio::mul(k2, &k), *t)));
                 }
                 Node::Mul(c, factors) if !c.is_one() && !has_zero_base(self, factors) => {
-                    let coefficient = c * &k;
+                    let coefficient = ratio::mul(c, &k);
                     let factors = factors.clone();
                     let monomial = self.monomial(factors);
                     flat.push((coefficient, monomial));
@@ -265,7 +266,7 @@ impl Pool {
         let mut merged: Vec<(BigRational, ExprId)> = Vec::with_capacity(flat.len());
         for (k, id) in flat {
             match merged.last_mut() {
-                Some((total, last)) if *last == id => *total += k,
+                Some((total, last)) if *last == id => *total = ratio::add(total, &k),
                 _ => merged.push((k, id)),
             }
         }
@@ -320,7 +321,7 @@ impl Pool {
                             c / &content,
                             terms.iter().map(|(k, t)| (k / &content, *t)).collect(),
                         );
-                        coefficient *= content.pow(exponent);
+                        coefficient = ratio::mul(&coefficient, &ratio::pow(&content, exponent));
                         let primitive = self.intern(primitive);
                         flat.push((primitive, exponent));
                     }
@@ -362,17 +363,19 @@ impl Pool {
         }
         match self.node(id) {
             Node::Const(c) => {
-                let value = c * k;
+                let value = ratio::mul(c, k);
                 self.constant(value)
             }
             Node::Add(c, terms) => {
-                let constant = c * k;
-                let terms: Box<[(BigRational, ExprId)]> =
-                    terms.iter().map(|(t, id)| (t * k, *id)).collect();
+                let constant = ratio::mul(c, k);
+                let terms: Box<[(BigRational, ExprId)]> = terms
+                    .iter()
+                    .map(|(t, id)| (ratio::mul(t, k), *id))
+                    .collect();
                 self.intern(Node::Add(constant, terms))
             }
             Node::Mul(c, factors) if !has_zero_base(self, factors) => {
-                let coefficient = c * k;
+                let coefficient = ratio::mul(c, k);
                 let factors = factors.clone();
                 self.product(coefficient, factors.iter().copied())
             }
@@ -474,32 +477,50 @@ impl Pool {
             memo.insert(id, new);
             return new;
         }
-        let result = match self.node(id).clone() {
-            Node::Const(_) | Node::Sym(_) => id,
-            Node::Add(c, terms) => {
-                let terms: Vec<(BigRational, ExprId)> = terms
-                    .iter()
-                    .map(|(k, t)| (k.clone(), self.rewrite(*t, replace, memo)))
-                    .collect();
-                self.linear(c, terms)
-            }
-            Node::Mul(c, factors) => {
-                let factors: Vec<(ExprId, i32)> = factors
-                    .iter()
-                    .map(|&(b, e)| (self.rewrite(b, replace, memo), e))
-                    .collect();
-                self.product(c, factors)
-            }
-            Node::Apply(func, args) => {
-                let args: Vec<ExprId> = args
-                    .iter()
-                    .map(|&a| self.rewrite(a, replace, memo))
-                    .collect();
-                self.apply(func, &args)
-            }
+        let children = self.children(id);
+        let rewritten: Vec<ExprId> = children
+            .iter()
+            .map(|&child| self.rewrite(child, replace, memo))
+            .collect();
+        let result = if rewritten == children && self.is_fixed(id) {
+            id
+        } else {
+            self.rebuild(id, &rewritten)
         };
         memo.insert(id, result);
         result
+    }
+
+    /// Whether normalizing the node from its own children gives it back, so that an untouched
+    /// subexpression needs no rebuild. True of every node but products holding a quotient by
+    /// zero (kept for evaluation to report), which normalizing again may fold further.
+    fn is_fixed(&self, id: ExprId) -> bool {
+        match self.node(id) {
+            Node::Mul(_, factors) => factors
+                .iter()
+                .all(|&(base, _)| !self.is_zero(base) && !matches!(self.node(base), Node::Mul(..))),
+            _ => true,
+        }
+    }
+
+    /// `id`'s operation applied to `children` (one per child of `id`, in stored order),
+    /// normalized.
+    fn rebuild(&mut self, id: ExprId, children: &[ExprId]) -> ExprId {
+        match self.node(id).clone() {
+            Node::Const(_) | Node::Sym(_) => id,
+            Node::Add(c, terms) => {
+                let terms = terms
+                    .iter()
+                    .zip(children)
+                    .map(|((k, _), &t)| (k.clone(), t));
+                self.linear(c, terms)
+            }
+            Node::Mul(c, factors) => {
+                let factors = factors.iter().zip(children).map(|(&(_, e), &b)| (b, e));
+                self.product(c, factors)
+            }
+            Node::Apply(func, _) => self.apply(func, children),
+        }
     }
 
     /// Replaces symbols: `subst(sym)` gives the expression standing for it, or `None` to keep it.
@@ -544,7 +565,7 @@ fn fold_power(
     if c.is_zero() && exponent < 0 {
         factors.push((zero, exponent));
     } else {
-        *coefficient *= c.pow(exponent);
+        *coefficient = ratio::mul(coefficient, &ratio::pow(c, exponent));
     }
 }
 
@@ -666,6 +687,61 @@ mod tests {
         assert!(matches!(pool.node(quotient), Node::Mul(..)));
         let scaled = pool.mul2(zero, quotient);
         assert_ne!(scaled, zero, "0 · (x/0) is not silently 0");
+    }
+
+    /// Random expressions over a few symbols, built with every constructor.
+    fn random_pool(seed: u64, size: usize) -> Pool {
+        let mut rng = crate::graph::sample::Rng::new(seed);
+        let mut pool = Pool::new();
+        let mut ids: Vec<ExprId> = (0..4).map(|n| value(&mut pool, n)).collect();
+        ids.push(pool.sym(Sym::Grad(SymbolId(0))));
+        for _ in 0..size {
+            let pick =
+                |rng: &mut crate::graph::sample::Rng| ids[rng.below(ids.len() as u64) as usize];
+            let (a, b) = (pick(&mut rng), pick(&mut rng));
+            let k = q(rng.below(9) as i64 - 4, 1 + rng.below(4) as i64);
+            let built = match rng.below(10) {
+                0 => pool.add2(a, b),
+                9 => pool.div(a, pool.zero()),
+                1 => pool.sub(a, b),
+                2 => pool.mul2(a, b),
+                3 if !pool.is_zero(b) => pool.div(a, b),
+                4 => pool.pow(a, rng.below(5) as i32 - 2),
+                5 => pool.scale(a, &k),
+                6 => pool.linear(k.clone(), [(k, a), (q(1, 2), b)]),
+                7 => pool.apply(Func::Sigmoid, &[a]),
+                _ => pool.constant(k),
+            };
+            ids.push(built);
+        }
+        pool
+    }
+
+    #[test]
+    fn stored_nodes_rebuild_to_themselves() {
+        for seed in 0..20 {
+            let mut pool = random_pool(seed, 300);
+            let stored = pool.len();
+            for index in 0..stored {
+                let id = ExprId(index as u32);
+                if pool.is_fixed(id) {
+                    let children = pool.children(id);
+                    assert_eq!(pool.rebuild(id, &children), id, "{:?}", pool.node(id));
+                }
+            }
+            assert_eq!(pool.len(), stored, "rebuilding stores nothing new");
+        }
+    }
+
+    #[test]
+    fn a_scaled_quotient_by_zero_is_rebuilt() {
+        let mut pool = Pool::new();
+        let x = value(&mut pool, 0);
+        let zero = pool.zero();
+        let quotient = pool.div(x, zero);
+        let scaled = pool.scale(quotient, &q(2, 1));
+        assert!(!pool.is_fixed(scaled));
+        assert_ne!(pool.rebuild(scaled, &[quotient]), scaled);
     }
 
     #[test]
