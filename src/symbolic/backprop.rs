@@ -199,7 +199,13 @@ fn gradient_forms(
         pool.linear(zero(), products)
     };
     let chain = chain_of(pool, |t| t.local_nodes);
-    let chain_raw = chain_of(pool, |t| t.local);
+    // Mostly the locals have no subexpression that is a node (a weight's local is the input it
+    // scales), and then the raw chain is the same expression.
+    let chain_raw = if terms.iter().all(|t| t.local == t.local_nodes) {
+        chain
+    } else {
+        chain_of(pool, |t| t.local)
+    };
 
     // Group the children by their local derivative, keeping first-appearance order.
     let mut groups: Vec<(ExprId, Vec<SymbolId>)> = Vec::new();
@@ -212,15 +218,20 @@ fn gradient_forms(
             None => groups.push((term.local_nodes, vec![term.child])),
         }
     }
-    let grouped: Vec<(BigRational, ExprId)> = groups
-        .iter()
-        .map(|(local, children)| {
-            let grads: Vec<ExprId> = children.iter().map(|&c| upstream(pool, c)).collect();
-            let sum = pool.add(&grads);
-            (BigRational::one(), pool.mul2(sum, *local))
-        })
-        .collect();
-    let factored = pool.linear(zero(), grouped);
+    // With no two children sharing a local, grouping changes nothing.
+    let factored = if groups.len() == terms.len() {
+        chain
+    } else {
+        let grouped: Vec<(BigRational, ExprId)> = groups
+            .iter()
+            .map(|(local, children)| {
+                let grads: Vec<ExprId> = children.iter().map(|&c| upstream(pool, c)).collect();
+                let sum = pool.add(&grads);
+                (BigRational::one(), pool.mul2(sum, *local))
+            })
+            .collect();
+        pool.linear(zero(), grouped)
+    };
 
     let mut memo = FxHashMap::default();
     let expanded = pool.substitute(
