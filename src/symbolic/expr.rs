@@ -20,7 +20,7 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use rustc_hash::FxBuildHasher;
 
 use super::ratio;
@@ -67,8 +67,17 @@ pub enum Node {
 impl Hash for Node {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         fn ratio<H: std::hash::Hasher>(q: &BigRational, state: &mut H) {
-            q.numer().hash(state);
-            q.denom().hash(state);
+            // Mostly machine integers: hashed as such, without walking digit vectors.
+            match (q.numer().to_i64(), q.denom().to_i64()) {
+                (Some(numer), Some(denom)) => {
+                    state.write_i64(numer);
+                    state.write_i64(denom);
+                }
+                _ => {
+                    q.numer().hash(state);
+                    q.denom().hash(state);
+                }
+            }
         }
         std::mem::discriminant(self).hash(state);
         match self {
@@ -98,7 +107,9 @@ impl Hash for Node {
 #[derive(Clone)]
 pub struct Pool {
     nodes: Vec<Node>,
-    table: HashTable<ExprId>,
+    /// Each id with 32 bits of its node's hash, so that growing the table never hashes a node
+    /// again (see `Pool::spread`).
+    table: HashTable<(ExprId, u32)>,
     hasher: FxBuildHasher,
 }
 
@@ -162,22 +173,47 @@ impl Pool {
         }
     }
 
+    /// The table's 64-bit hash from the 32 kept: multiplying by an odd constant mixes every
+    /// bit into the high bits (the table's tag) and keeps the low bits (its bucket) as random
+    /// as the hash's.
+    fn spread(short: u32) -> u64 {
+        u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
     fn intern(&mut self, node: Node) -> ExprId {
-        let hash = self.hasher.hash_one(&node);
+        // Folded, so that every kept bit has some of Fx's best-mixed (high, then rotated) bits.
+        let full = self.hasher.hash_one(&node);
+        let short = (full ^ (full >> 32)) as u32;
+        let hash = Pool::spread(short);
         let nodes = &self.nodes;
-        if let Some(&id) = self.table.find(hash, |&id| nodes[id.index()] == node) {
+        if let Some(&(id, _)) = self.table.find(hash, |&(id, kept)| {
+            kept == short && nodes[id.index()] == node
+        }) {
             return id;
         }
         let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 expressions"));
         self.nodes.push(node);
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.table
-            .insert_unique(hash, id, |&id| hasher.hash_one(&nodes[id.index()]));
+            .insert_unique(hash, (id, short), |&(_, kept)| Pool::spread(kept));
         id
+    }
+
+    /// Makes room for `additional` more expressions.
+    pub fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.table
+            .reserve(additional, |&(_, kept)| Pool::spread(kept));
     }
 
     /// A rational constant.
     pub fn constant(&mut self, value: BigRational) -> ExprId {
+        // 0 and 1 are stored first.
+        if value.is_zero() {
+            return self.zero();
+        }
+        if value.is_one() {
+            return self.one();
+        }
         self.intern(Node::Const(value))
     }
 
@@ -229,6 +265,17 @@ impl Pool {
 
     /// The sum of several expressions, normalized.
     pub fn add(&mut self, terms: &[ExprId]) -> ExprId {
+        // A term 0 changes nothing, and a lone term is its own sum, unless it is a product with a
+        // coefficient, which `linear` takes apart (storing its monomial).
+        let zero = self.zero();
+        let mut kept = terms.iter().filter(|&&t| t != zero);
+        match (kept.next(), kept.next()) {
+            (None, _) => return zero,
+            (Some(&only), None) if !matches!(self.node(only), Node::Mul(c, _) if !c.is_one()) => {
+                return only;
+            }
+            _ => {}
+        }
         self.linear(
             BigRational::zero(),
             terms.iter().map(|&t| (BigRational::one(), t)),
@@ -283,6 +330,15 @@ impl Pool {
 
     /// The product of several expressions, normalized.
     pub fn mul(&mut self, factors: &[ExprId]) -> ExprId {
+        // A factor 1 changes nothing, and a lone factor is its own product unless normalizing it
+        // again would store something.
+        let one = self.one();
+        let mut kept = factors.iter().filter(|&&f| f != one);
+        match (kept.next(), kept.next()) {
+            (None, _) => return one,
+            (Some(&only), None) if self.is_unit_product(only) => return only,
+            _ => {}
+        }
         self.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
     }
 
@@ -500,6 +556,16 @@ impl Pool {
                 .iter()
                 .all(|&(base, _)| !self.is_zero(base) && !matches!(self.node(base), Node::Mul(..))),
             _ => true,
+        }
+    }
+
+    /// Whether `1 · id` normalizes to `id` storing nothing new: all but a sum whose content
+    /// is not 1 (its primitive part would be stored) and the products `is_fixed` excludes.
+    fn is_unit_product(&self, id: ExprId) -> bool {
+        match self.node(id) {
+            Node::Add(c, terms) if c.is_zero() => terms[0].0.is_one(),
+            Node::Add(c, _) => c.is_one(),
+            _ => self.is_fixed(id),
         }
     }
 
@@ -730,6 +796,39 @@ mod tests {
                 }
             }
             assert_eq!(pool.len(), stored, "rebuilding stores nothing new");
+        }
+    }
+
+    #[test]
+    fn shortcuts_of_add_and_mul_agree_with_the_general_path() {
+        let general_add = |pool: &mut Pool, terms: &[ExprId]| {
+            pool.linear(
+                BigRational::zero(),
+                terms.iter().map(|&t| (BigRational::one(), t)),
+            )
+        };
+        let general_mul = |pool: &mut Pool, factors: &[ExprId]| {
+            pool.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
+        };
+        for seed in 0..5 {
+            let pool = random_pool(seed, 200);
+            let (zero, one) = (pool.zero(), pool.one());
+            for index in 0..pool.len() {
+                let id = ExprId(index as u32);
+                for operands in [
+                    vec![id],
+                    vec![zero, id],
+                    vec![id, one],
+                    vec![one, one],
+                    vec![],
+                ] {
+                    // Same result, and the same expressions stored on the way.
+                    let (mut fast, mut general) = (pool.clone(), pool.clone());
+                    assert_eq!(fast.add(&operands), general_add(&mut general, &operands));
+                    assert_eq!(fast.mul(&operands), general_mul(&mut general, &operands));
+                    assert_eq!(fast.len(), general.len(), "{:?}", pool.node(id));
+                }
+            }
         }
     }
 
