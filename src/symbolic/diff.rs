@@ -114,18 +114,25 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
             let part = pool.mul2(adjoint, local);
             contributions.entry(child).or_default().push(part);
         };
-        match pool.node(id).clone() {
+        match pool.node(id) {
             Node::Const(_) => {}
-            Node::Sym(sym) => {
+            &Node::Sym(sym) => {
                 partials.insert(sym, adjoint);
             }
             Node::Add(_, terms) => {
-                for (k, term) in terms.iter() {
-                    let k = pool.constant(k.clone());
-                    push(pool, *term, k);
+                // Mostly the coefficients are 1, which need no copy to become an expression.
+                let one = pool.one();
+                let terms: Vec<(ExprId, Option<BigRational>)> = terms
+                    .iter()
+                    .map(|(k, term)| (*term, (!k.is_one()).then(|| k.clone())))
+                    .collect();
+                for (term, k) in terms {
+                    let k = k.map_or(one, |k| pool.constant(k));
+                    push(pool, term, k);
                 }
             }
             Node::Mul(c, factors) => {
+                let (c, factors) = (c.clone(), factors.clone());
                 for (i, &(base, exponent)) in factors.iter().enumerate() {
                     let others = factors
                         .iter()
@@ -137,6 +144,7 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
                 }
             }
             Node::Apply(func, args) => {
+                let (func, args) = (*func, args.clone());
                 for (k, &arg) in args.iter().enumerate() {
                     let local = partial(pool, func, &args, k);
                     push(pool, arg, local);

@@ -310,13 +310,14 @@ impl Pool {
             }
         }
         flat.sort_by_key(|&(_, id)| id);
-        let mut merged: Vec<(BigRational, ExprId)> = Vec::with_capacity(flat.len());
-        for (k, id) in flat {
-            match merged.last_mut() {
-                Some((total, last)) if *last == id => *total = ratio::add(total, &k),
-                _ => merged.push((k, id)),
+        let mut merged = flat;
+        merged.dedup_by(|(k, id), (total, last)| {
+            let same = id == last;
+            if same {
+                *total = ratio::add(total, k);
             }
-        }
+            same
+        });
         merged.retain(|(k, _)| !k.is_zero());
         match merged.len() {
             0 => self.constant(constant),
@@ -386,13 +387,14 @@ impl Pool {
             }
         }
         flat.sort_by_key(|&(id, _)| id);
-        let mut merged: Vec<(ExprId, i32)> = Vec::with_capacity(flat.len());
-        for (id, e) in flat {
-            match merged.last_mut() {
-                Some((last, total)) if *last == id => *total = total.saturating_add(e),
-                _ => merged.push((id, e)),
+        let mut merged = flat;
+        merged.dedup_by(|(id, e), (last, total)| {
+            let same = id == last;
+            if same {
+                *total = total.saturating_add(*e);
             }
-        }
+            same
+        });
         merged.retain(|&(_, e)| e != 0);
         let undefined = has_zero_base(self, &merged);
         if coefficient.is_zero() && !undefined {
