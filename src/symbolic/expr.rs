@@ -122,9 +122,14 @@ impl Default for Pool {
 impl Pool {
     /// An empty pool (holding 0 and 1).
     pub fn new() -> Pool {
+        Pool::with_capacity(0)
+    }
+
+    /// An empty pool (holding 0 and 1) with room for `expressions` without growing.
+    pub fn with_capacity(expressions: usize) -> Pool {
         let mut pool = Pool {
-            nodes: Vec::new(),
-            table: HashTable::new(),
+            nodes: Vec::with_capacity(expressions),
+            table: HashTable::with_capacity(expressions),
             hasher: FxBuildHasher,
         };
         pool.intern(Node::Const(BigRational::zero()));
@@ -196,13 +201,6 @@ impl Pool {
         self.table
             .insert_unique(hash, (id, short), |&(_, kept)| Pool::spread(kept));
         id
-    }
-
-    /// Makes room for `additional` more expressions.
-    pub fn reserve(&mut self, additional: usize) {
-        self.nodes.reserve(additional);
-        self.table
-            .reserve(additional, |&(_, kept)| Pool::spread(kept));
     }
 
     /// A rational constant.
