@@ -8,8 +8,6 @@
 //!   as a named shared subexpression instead of being copied (its definition is its own expanded
 //!   form), so the total printed size stays linear in the number of edges.
 
-use num_rational::BigRational;
-use num_traits::{One, Zero};
 use rustc_hash::FxHashMap;
 
 use super::build::{SpanTable, lower_body};
@@ -77,7 +75,10 @@ impl Derivation {
 
 /// Lowers the equations and derives every gradient.
 pub fn derive(network: &Network) -> DiagResult<Derivation> {
-    let mut pool = Pool::new();
+    // A derivation stores about 7 expressions per symbol (mlp networks of any width, the
+    // slides): room for 8 up front spares the pool from copying itself as it grows. Room not
+    // used is never touched.
+    let mut pool = Pool::with_capacity(8 * network.symbols.len());
     let mut spans = SpanTable::default();
     let n_symbols = network.symbols.len();
     let mut bodies: Vec<Option<ExprId>> = vec![None; n_symbols];
@@ -121,8 +122,7 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     }
 
     let mut gradients: Vec<Option<Gradient>> = vec![None; n_symbols];
-    let mut named = Vec::new();
-    let mut sizes = FxHashMap::default();
+    let mut expansions = Expansions::default();
     let loss = network.loss;
     let one = pool.one();
     gradients[loss.index()] = Some(Gradient {
@@ -151,7 +151,7 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
         if terms.is_empty() {
             continue;
         }
-        let gradient = gradient_forms(&mut pool, &gradients, terms, loss, &mut sizes, &mut named);
+        let gradient = gradient_forms(&mut pool, &gradients, terms, loss, &mut expansions);
         gradients[id.index()] = Some(gradient);
     }
     Ok(Derivation {
@@ -159,7 +159,7 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
         bodies,
         gradients,
         spans,
-        named,
+        named: expansions.named,
     })
 }
 
@@ -171,15 +171,25 @@ fn wants_gradient(network: &Network, id: SymbolId) -> bool {
     )
 }
 
+/// What the expanded forms share across gradients.
+#[derive(Default)]
+struct Expansions {
+    /// Tree sizes of expressions, for deciding what to inline.
+    sizes: FxHashMap<ExprId, u64>,
+    /// Gradients named rather than inlined, in order.
+    named: Vec<SymbolId>,
+    /// The substitution's results: it maps each ∂L/∂c to the same expression in every
+    /// gradient (children come first and never change), so one memo serves all of them.
+    memo: FxHashMap<ExprId, ExprId>,
+}
+
 fn gradient_forms(
     pool: &mut Pool,
     gradients: &[Option<Gradient>],
     terms: Vec<ChainTerm>,
     loss: SymbolId,
-    sizes: &mut FxHashMap<ExprId, u64>,
-    named: &mut Vec<SymbolId>,
+    expansions: &mut Expansions,
 ) -> Gradient {
-    let zero = BigRational::zero;
     // ∂L/∂L = 1 is folded away, so the loss's own terms read `y_pred - y`, not `1 (y_pred - y)`.
     let upstream = |pool: &mut Pool, child: SymbolId| {
         if child == loss {
@@ -189,17 +199,23 @@ fn gradient_forms(
         }
     };
     let chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
-        let products: Vec<(BigRational, ExprId)> = terms
+        let products: Vec<ExprId> = terms
             .iter()
             .map(|term| {
                 let grad = upstream(pool, term.child);
-                (BigRational::one(), pool.mul2(grad, pick(term)))
+                pool.mul2(grad, pick(term))
             })
             .collect();
-        pool.linear(zero(), products)
+        pool.add(&products)
     };
     let chain = chain_of(pool, |t| t.local_nodes);
-    let chain_raw = chain_of(pool, |t| t.local);
+    // Mostly the locals have no subexpression that is a node (a weight's local is the input it
+    // scales), and then the raw chain is the same expression.
+    let chain_raw = if terms.iter().all(|t| t.local == t.local_nodes) {
+        chain
+    } else {
+        chain_of(pool, |t| t.local)
+    };
 
     // Group the children by their local derivative, keeping first-appearance order.
     let mut groups: Vec<(ExprId, Vec<SymbolId>)> = Vec::new();
@@ -212,17 +228,22 @@ fn gradient_forms(
             None => groups.push((term.local_nodes, vec![term.child])),
         }
     }
-    let grouped: Vec<(BigRational, ExprId)> = groups
-        .iter()
-        .map(|(local, children)| {
-            let grads: Vec<ExprId> = children.iter().map(|&c| upstream(pool, c)).collect();
-            let sum = pool.add(&grads);
-            (BigRational::one(), pool.mul2(sum, *local))
-        })
-        .collect();
-    let factored = pool.linear(zero(), grouped);
+    // With no two children sharing a local, grouping changes nothing.
+    let factored = if groups.len() == terms.len() {
+        chain
+    } else {
+        let grouped: Vec<ExprId> = groups
+            .iter()
+            .map(|(local, children)| {
+                let grads: Vec<ExprId> = children.iter().map(|&c| upstream(pool, c)).collect();
+                let sum = pool.add(&grads);
+                pool.mul2(sum, *local)
+            })
+            .collect();
+        pool.add(&grouped)
+    };
 
-    let mut memo = FxHashMap::default();
+    let Expansions { sizes, named, memo } = expansions;
     let expanded = pool.substitute(
         chain,
         &mut |sym| match sym {
@@ -239,7 +260,7 @@ fn gradient_forms(
             }
             Sym::Value(_) => None,
         },
-        &mut memo,
+        memo,
     );
     let _ = pool.tree_size(expanded, sizes);
     Gradient {

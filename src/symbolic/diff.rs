@@ -10,6 +10,7 @@ use num_traits::One;
 use rustc_hash::FxHashMap;
 
 use super::expr::{ExprId, Node, Pool, Sym};
+use super::ratio;
 use crate::func::Func;
 
 /// Memoized differentiation.
@@ -58,7 +59,7 @@ impl Differentiator {
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) })
                         .chain([(inner, 1)]);
-                    let coefficient = &c * BigRational::from_integer(exponent.into());
+                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
                     terms.push((BigRational::one(), pool.product(coefficient, others)));
                 }
                 pool.linear(BigRational::from_integer(0.into()), terms)
@@ -113,29 +114,37 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
             let part = pool.mul2(adjoint, local);
             contributions.entry(child).or_default().push(part);
         };
-        match pool.node(id).clone() {
+        match pool.node(id) {
             Node::Const(_) => {}
-            Node::Sym(sym) => {
+            &Node::Sym(sym) => {
                 partials.insert(sym, adjoint);
             }
             Node::Add(_, terms) => {
-                for (k, term) in terms.iter() {
-                    let k = pool.constant(k.clone());
-                    push(pool, *term, k);
+                // Mostly the coefficients are 1, which need no copy to become an expression.
+                let one = pool.one();
+                let terms: Vec<(ExprId, Option<BigRational>)> = terms
+                    .iter()
+                    .map(|(k, term)| (*term, (!k.is_one()).then(|| k.clone())))
+                    .collect();
+                for (term, k) in terms {
+                    let k = k.map_or(one, |k| pool.constant(k));
+                    push(pool, term, k);
                 }
             }
             Node::Mul(c, factors) => {
+                let (c, factors) = (c.clone(), factors.clone());
                 for (i, &(base, exponent)) in factors.iter().enumerate() {
                     let others = factors
                         .iter()
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) });
-                    let coefficient = &c * BigRational::from_integer(exponent.into());
+                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
                     let local = pool.product(coefficient, others);
                     push(pool, base, local);
                 }
             }
             Node::Apply(func, args) => {
+                let (func, args) = (*func, args.clone());
                 for (k, &arg) in args.iter().enumerate() {
                     let local = partial(pool, func, &args, k);
                     push(pool, arg, local);

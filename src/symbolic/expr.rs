@@ -20,9 +20,10 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use rustc_hash::FxBuildHasher;
 
+use super::ratio;
 use crate::func::{DEFAULT_LEAKY_SLOPE, Func};
 use crate::graph::SymbolId;
 
@@ -66,8 +67,17 @@ pub enum Node {
 impl Hash for Node {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         fn ratio<H: std::hash::Hasher>(q: &BigRational, state: &mut H) {
-            q.numer().hash(state);
-            q.denom().hash(state);
+            // Mostly machine integers: hashed as such, without walking digit vectors.
+            match (q.numer().to_i64(), q.denom().to_i64()) {
+                (Some(numer), Some(denom)) => {
+                    state.write_i64(numer);
+                    state.write_i64(denom);
+                }
+                _ => {
+                    q.numer().hash(state);
+                    q.denom().hash(state);
+                }
+            }
         }
         std::mem::discriminant(self).hash(state);
         match self {
@@ -97,7 +107,9 @@ impl Hash for Node {
 #[derive(Clone)]
 pub struct Pool {
     nodes: Vec<Node>,
-    table: HashTable<ExprId>,
+    /// Each id with 32 bits of its node's hash, so that growing the table never hashes a node
+    /// again (see `Pool::spread`).
+    table: HashTable<(ExprId, u32)>,
     hasher: FxBuildHasher,
 }
 
@@ -110,9 +122,14 @@ impl Default for Pool {
 impl Pool {
     /// An empty pool (holding 0 and 1).
     pub fn new() -> Pool {
+        Pool::with_capacity(0)
+    }
+
+    /// An empty pool (holding 0 and 1) with room for `expressions` without growing.
+    pub fn with_capacity(expressions: usize) -> Pool {
         let mut pool = Pool {
-            nodes: Vec::new(),
-            table: HashTable::new(),
+            nodes: Vec::with_capacity(expressions),
+            table: HashTable::with_capacity(expressions),
             hasher: FxBuildHasher,
         };
         pool.intern(Node::Const(BigRational::zero()));
@@ -161,22 +178,40 @@ impl Pool {
         }
     }
 
+    /// The table's 64-bit hash from the 32 kept: multiplying by an odd constant mixes every
+    /// bit into the high bits (the table's tag) and keeps the low bits (its bucket) as random
+    /// as the hash's.
+    fn spread(short: u32) -> u64 {
+        u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
     fn intern(&mut self, node: Node) -> ExprId {
-        let hash = self.hasher.hash_one(&node);
+        // Folded, so that every kept bit has some of Fx's best-mixed (high, then rotated) bits.
+        let full = self.hasher.hash_one(&node);
+        let short = (full ^ (full >> 32)) as u32;
+        let hash = Pool::spread(short);
         let nodes = &self.nodes;
-        if let Some(&id) = self.table.find(hash, |&id| nodes[id.index()] == node) {
+        if let Some(&(id, _)) = self.table.find(hash, |&(id, kept)| {
+            kept == short && nodes[id.index()] == node
+        }) {
             return id;
         }
         let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 expressions"));
         self.nodes.push(node);
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.table
-            .insert_unique(hash, id, |&id| hasher.hash_one(&nodes[id.index()]));
+            .insert_unique(hash, (id, short), |&(_, kept)| Pool::spread(kept));
         id
     }
 
     /// A rational constant.
     pub fn constant(&mut self, value: BigRational) -> ExprId {
+        // 0 and 1 are stored first.
+        if value.is_zero() {
+            return self.zero();
+        }
+        if value.is_one() {
+            return self.one();
+        }
         self.intern(Node::Const(value))
     }
 
@@ -228,6 +263,17 @@ impl Pool {
 
     /// The sum of several expressions, normalized.
     pub fn add(&mut self, terms: &[ExprId]) -> ExprId {
+        // A term 0 changes nothing, and a lone term is its own sum, unless it is a product with a
+        // coefficient, which `linear` takes apart (storing its monomial).
+        let zero = self.zero();
+        let mut kept = terms.iter().filter(|&&t| t != zero);
+        match (kept.next(), kept.next()) {
+            (None, _) => return zero,
+            (Some(&only), None) if !matches!(self.node(only), Node::Mul(c, _) if !c.is_one()) => {
+                return only;
+            }
+            _ => {}
+        }
         self.linear(
             BigRational::zero(),
             terms.iter().map(|&t| (BigRational::one(), t)),
@@ -247,13 +293,13 @@ impl Pool {
                 continue;
             }
             match self.node(term) {
-                Node::Const(c) => constant += c * &k,
+                Node::Const(c) => constant = ratio::add(&constant, &ratio::mul(c, &k)),
                 Node::Add(c, inner) => {
-                    constant += c * &k;
-                    flat.extend(inner.iter().map(|(k2, t)| (k2 * &k, *t)));
+                    constant = ratio::add(&constant, &ratio::mul(c, &k));
+                    flat.extend(inner.iter().map(|(k2, t)| (ratio::mul(k2, &k), *t)));
                 }
                 Node::Mul(c, factors) if !c.is_one() && !has_zero_base(self, factors) => {
-                    let coefficient = c * &k;
+                    let coefficient = ratio::mul(c, &k);
                     let factors = factors.clone();
                     let monomial = self.monomial(factors);
                     flat.push((coefficient, monomial));
@@ -262,13 +308,14 @@ impl Pool {
             }
         }
         flat.sort_by_key(|&(_, id)| id);
-        let mut merged: Vec<(BigRational, ExprId)> = Vec::with_capacity(flat.len());
-        for (k, id) in flat {
-            match merged.last_mut() {
-                Some((total, last)) if *last == id => *total += k,
-                _ => merged.push((k, id)),
+        let mut merged = flat;
+        merged.dedup_by(|(k, id), (total, last)| {
+            let same = id == last;
+            if same {
+                *total = ratio::add(total, k);
             }
-        }
+            same
+        });
         merged.retain(|(k, _)| !k.is_zero());
         match merged.len() {
             0 => self.constant(constant),
@@ -282,6 +329,15 @@ impl Pool {
 
     /// The product of several expressions, normalized.
     pub fn mul(&mut self, factors: &[ExprId]) -> ExprId {
+        // A factor 1 changes nothing, and a lone factor is its own product unless normalizing it
+        // again would store something.
+        let one = self.one();
+        let mut kept = factors.iter().filter(|&&f| f != one);
+        match (kept.next(), kept.next()) {
+            (None, _) => return one,
+            (Some(&only), None) if self.is_unit_product(only) => return only,
+            _ => {}
+        }
         self.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
     }
 
@@ -320,7 +376,7 @@ impl Pool {
                             c / &content,
                             terms.iter().map(|(k, t)| (k / &content, *t)).collect(),
                         );
-                        coefficient *= content.pow(exponent);
+                        coefficient = ratio::mul(&coefficient, &ratio::pow(&content, exponent));
                         let primitive = self.intern(primitive);
                         flat.push((primitive, exponent));
                     }
@@ -329,13 +385,14 @@ impl Pool {
             }
         }
         flat.sort_by_key(|&(id, _)| id);
-        let mut merged: Vec<(ExprId, i32)> = Vec::with_capacity(flat.len());
-        for (id, e) in flat {
-            match merged.last_mut() {
-                Some((last, total)) if *last == id => *total = total.saturating_add(e),
-                _ => merged.push((id, e)),
+        let mut merged = flat;
+        merged.dedup_by(|(id, e), (last, total)| {
+            let same = id == last;
+            if same {
+                *total = total.saturating_add(*e);
             }
-        }
+            same
+        });
         merged.retain(|&(_, e)| e != 0);
         let undefined = has_zero_base(self, &merged);
         if coefficient.is_zero() && !undefined {
@@ -362,17 +419,19 @@ impl Pool {
         }
         match self.node(id) {
             Node::Const(c) => {
-                let value = c * k;
+                let value = ratio::mul(c, k);
                 self.constant(value)
             }
             Node::Add(c, terms) => {
-                let constant = c * k;
-                let terms: Box<[(BigRational, ExprId)]> =
-                    terms.iter().map(|(t, id)| (t * k, *id)).collect();
+                let constant = ratio::mul(c, k);
+                let terms: Box<[(BigRational, ExprId)]> = terms
+                    .iter()
+                    .map(|(t, id)| (ratio::mul(t, k), *id))
+                    .collect();
                 self.intern(Node::Add(constant, terms))
             }
             Node::Mul(c, factors) if !has_zero_base(self, factors) => {
-                let coefficient = c * k;
+                let coefficient = ratio::mul(c, k);
                 let factors = factors.clone();
                 self.product(coefficient, factors.iter().copied())
             }
@@ -474,32 +533,60 @@ impl Pool {
             memo.insert(id, new);
             return new;
         }
-        let result = match self.node(id).clone() {
-            Node::Const(_) | Node::Sym(_) => id,
-            Node::Add(c, terms) => {
-                let terms: Vec<(BigRational, ExprId)> = terms
-                    .iter()
-                    .map(|(k, t)| (k.clone(), self.rewrite(*t, replace, memo)))
-                    .collect();
-                self.linear(c, terms)
-            }
-            Node::Mul(c, factors) => {
-                let factors: Vec<(ExprId, i32)> = factors
-                    .iter()
-                    .map(|&(b, e)| (self.rewrite(b, replace, memo), e))
-                    .collect();
-                self.product(c, factors)
-            }
-            Node::Apply(func, args) => {
-                let args: Vec<ExprId> = args
-                    .iter()
-                    .map(|&a| self.rewrite(a, replace, memo))
-                    .collect();
-                self.apply(func, &args)
-            }
+        let children = self.children(id);
+        let rewritten: Vec<ExprId> = children
+            .iter()
+            .map(|&child| self.rewrite(child, replace, memo))
+            .collect();
+        let result = if rewritten == children && self.is_fixed(id) {
+            id
+        } else {
+            self.rebuild(id, &rewritten)
         };
         memo.insert(id, result);
         result
+    }
+
+    /// Whether normalizing the node from its own children gives it back, so that an untouched
+    /// subexpression needs no rebuild. True of every node but products holding a quotient by
+    /// zero (kept for evaluation to report), which normalizing again may fold further.
+    fn is_fixed(&self, id: ExprId) -> bool {
+        match self.node(id) {
+            Node::Mul(_, factors) => factors
+                .iter()
+                .all(|&(base, _)| !self.is_zero(base) && !matches!(self.node(base), Node::Mul(..))),
+            _ => true,
+        }
+    }
+
+    /// Whether `1 · id` normalizes to `id` storing nothing new: all but a sum whose content
+    /// is not 1 (its primitive part would be stored) and the products `is_fixed` excludes.
+    fn is_unit_product(&self, id: ExprId) -> bool {
+        match self.node(id) {
+            Node::Add(c, terms) if c.is_zero() => terms[0].0.is_one(),
+            Node::Add(c, _) => c.is_one(),
+            _ => self.is_fixed(id),
+        }
+    }
+
+    /// `id`'s operation applied to `children` (one per child of `id`, in stored order),
+    /// normalized.
+    fn rebuild(&mut self, id: ExprId, children: &[ExprId]) -> ExprId {
+        match self.node(id).clone() {
+            Node::Const(_) | Node::Sym(_) => id,
+            Node::Add(c, terms) => {
+                let terms = terms
+                    .iter()
+                    .zip(children)
+                    .map(|((k, _), &t)| (k.clone(), t));
+                self.linear(c, terms)
+            }
+            Node::Mul(c, factors) => {
+                let factors = factors.iter().zip(children).map(|(&(_, e), &b)| (b, e));
+                self.product(c, factors)
+            }
+            Node::Apply(func, _) => self.apply(func, children),
+        }
     }
 
     /// Replaces symbols: `subst(sym)` gives the expression standing for it, or `None` to keep it.
@@ -544,14 +631,13 @@ fn fold_power(
     if c.is_zero() && exponent < 0 {
         factors.push((zero, exponent));
     } else {
-        *coefficient *= c.pow(exponent);
+        *coefficient = ratio::mul(coefficient, &ratio::pow(c, exponent));
     }
 }
 
 fn has_zero_base(pool: &Pool, factors: &[(ExprId, i32)]) -> bool {
-    factors
-        .iter()
-        .any(|&(base, _)| matches!(pool.node(base), Node::Const(c) if c.is_zero()))
+    // The constant 0 is stored once, so this compares ids without reading any node.
+    factors.iter().any(|&(base, _)| pool.is_zero(base))
 }
 
 /// The Heaviside step with step(0) = 0, the convention of ReLU'(0) used throughout.
@@ -666,6 +752,94 @@ mod tests {
         assert!(matches!(pool.node(quotient), Node::Mul(..)));
         let scaled = pool.mul2(zero, quotient);
         assert_ne!(scaled, zero, "0 · (x/0) is not silently 0");
+    }
+
+    /// Random expressions over a few symbols, built with every constructor.
+    fn random_pool(seed: u64, size: usize) -> Pool {
+        let mut rng = crate::graph::sample::Rng::new(seed);
+        let mut pool = Pool::new();
+        let mut ids: Vec<ExprId> = (0..4).map(|n| value(&mut pool, n)).collect();
+        ids.push(pool.sym(Sym::Grad(SymbolId(0))));
+        for _ in 0..size {
+            let pick =
+                |rng: &mut crate::graph::sample::Rng| ids[rng.below(ids.len() as u64) as usize];
+            let (a, b) = (pick(&mut rng), pick(&mut rng));
+            let k = q(rng.below(9) as i64 - 4, 1 + rng.below(4) as i64);
+            let built = match rng.below(10) {
+                0 => pool.add2(a, b),
+                9 => pool.div(a, pool.zero()),
+                1 => pool.sub(a, b),
+                2 => pool.mul2(a, b),
+                3 if !pool.is_zero(b) => pool.div(a, b),
+                4 => pool.pow(a, rng.below(5) as i32 - 2),
+                5 => pool.scale(a, &k),
+                6 => pool.linear(k.clone(), [(k, a), (q(1, 2), b)]),
+                7 => pool.apply(Func::Sigmoid, &[a]),
+                _ => pool.constant(k),
+            };
+            ids.push(built);
+        }
+        pool
+    }
+
+    #[test]
+    fn stored_nodes_rebuild_to_themselves() {
+        for seed in 0..20 {
+            let mut pool = random_pool(seed, 300);
+            let stored = pool.len();
+            for index in 0..stored {
+                let id = ExprId(index as u32);
+                if pool.is_fixed(id) {
+                    let children = pool.children(id);
+                    assert_eq!(pool.rebuild(id, &children), id, "{:?}", pool.node(id));
+                }
+            }
+            assert_eq!(pool.len(), stored, "rebuilding stores nothing new");
+        }
+    }
+
+    #[test]
+    fn shortcuts_of_add_and_mul_agree_with_the_general_path() {
+        let general_add = |pool: &mut Pool, terms: &[ExprId]| {
+            pool.linear(
+                BigRational::zero(),
+                terms.iter().map(|&t| (BigRational::one(), t)),
+            )
+        };
+        let general_mul = |pool: &mut Pool, factors: &[ExprId]| {
+            pool.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
+        };
+        for seed in 0..5 {
+            let pool = random_pool(seed, 200);
+            let (zero, one) = (pool.zero(), pool.one());
+            for index in 0..pool.len() {
+                let id = ExprId(index as u32);
+                for operands in [
+                    vec![id],
+                    vec![zero, id],
+                    vec![id, one],
+                    vec![one, one],
+                    vec![],
+                ] {
+                    // Same result, and the same expressions stored on the way.
+                    let (mut fast, mut general) = (pool.clone(), pool.clone());
+                    assert_eq!(fast.add(&operands), general_add(&mut general, &operands));
+                    assert_eq!(fast.mul(&operands), general_mul(&mut general, &operands));
+                    assert_eq!(fast.len(), general.len(), "{:?}", pool.node(id));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_scaled_quotient_by_zero_is_rebuilt() {
+        let mut pool = Pool::new();
+        let x = value(&mut pool, 0);
+        let zero = pool.zero();
+        let quotient = pool.div(x, zero);
+        let scaled = pool.scale(quotient, &q(2, 1));
+        assert!(!pool.is_fixed(scaled));
+        assert_ne!(pool.rebuild(scaled, &[quotient]), scaled);
     }
 
     #[test]

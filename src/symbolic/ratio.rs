@@ -1,0 +1,157 @@
+//! Coefficient arithmetic for the pool's smart constructors. Almost every coefficient is 1, −1
+//! or a small fraction, where `BigRational`'s operators still pay for gcds and divisions of
+//! heap integers: these take the value's machine-integer form when both operands have one and
+//! fall back to `BigRational` otherwise. The results are the same reduced rationals.
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, ToPrimitive, Zero};
+
+/// Numerator and (positive) denominator, if both fit in an `i64`.
+fn small(q: &BigRational) -> Option<(i64, i64)> {
+    Some((q.numer().to_i64()?, q.denom().to_i64()?))
+}
+
+/// `n/d` from a numerator and a positive denominator that are already coprime.
+fn reduced(n: i128, d: i128) -> BigRational {
+    BigRational::new_raw(BigInt::from(n), BigInt::from(d))
+}
+
+/// `a · b`
+pub fn mul(a: &BigRational, b: &BigRational) -> BigRational {
+    if a.is_one() {
+        return b.clone();
+    }
+    if b.is_one() {
+        return a.clone();
+    }
+    let (Some((an, ad)), Some((bn, bd))) = (small(a), small(b)) else {
+        return a * b;
+    };
+    // Cross-cancel, as `Ratio` does, so the product of the reduced parts is reduced.
+    let g1 = i128::from(an.unsigned_abs().gcd(&bd.unsigned_abs()));
+    let g2 = i128::from(bn.unsigned_abs().gcd(&ad.unsigned_abs()));
+    let numer = (i128::from(an) / g1) * (i128::from(bn) / g2);
+    let denom = (i128::from(ad) / g2) * (i128::from(bd) / g1);
+    reduced(numer, denom)
+}
+
+/// `a + b`
+pub fn add(a: &BigRational, b: &BigRational) -> BigRational {
+    if a.is_zero() {
+        return b.clone();
+    }
+    if b.is_zero() {
+        return a.clone();
+    }
+    let (Some((an, ad)), Some((bn, bd))) = (small(a), small(b)) else {
+        return a + b;
+    };
+    // |an·bd| and |bn·ad| are below 2^126, so neither they nor their sum overflow.
+    let (an, ad, bn, bd) = (
+        i128::from(an),
+        i128::from(ad),
+        i128::from(bn),
+        i128::from(bd),
+    );
+    let (numer, denom) = if ad == bd {
+        (an + bn, ad)
+    } else {
+        (an * bd + bn * ad, ad * bd)
+    };
+    if numer == 0 {
+        return BigRational::zero();
+    }
+    let g = (numer.unsigned_abs().gcd(&denom.unsigned_abs())) as i128;
+    reduced(numer / g, denom / g)
+}
+
+/// `c^e`
+pub fn pow(c: &BigRational, e: i32) -> BigRational {
+    match e {
+        0 => BigRational::one(),
+        1 => c.clone(),
+        _ if c.is_one() => BigRational::one(),
+        _ => c.pow(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::sample::Rng;
+
+    fn q(n: i128, d: i128) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    /// Values around every boundary of the fast path, and random ones.
+    fn samples() -> Vec<BigRational> {
+        let edges = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            6,
+            i64::MAX as i128,
+            i64::MIN as i128,
+            i64::MAX as i128 - 1,
+            i64::MIN as i128 + 1,
+            1 << 62,
+            i64::MAX as i128 + 1,
+            i64::MIN as i128 - 1,
+            1 << 100,
+        ];
+        let mut values = Vec::new();
+        for &n in &edges {
+            for &d in &edges {
+                if d != 0 {
+                    values.push(q(n, d));
+                }
+            }
+        }
+        let mut rng = Rng::new(7);
+        for _ in 0..300 {
+            // Magnitudes of every width up to 64 bits, either sign.
+            let draw = |rng: &mut Rng| (rng.next_u64() >> rng.below(64)) as i128;
+            let n = draw(&mut rng) * if rng.below(2) == 0 { 1 } else { -1 };
+            let d = 1 + draw(&mut rng);
+            values.push(q(n, d));
+            values.push(q(rng.below(21) as i128 - 10, 1 + rng.below(12) as i128));
+        }
+        values
+    }
+
+    fn assert_normal(q: &BigRational) {
+        assert!(q.denom() > &BigInt::zero());
+        assert_eq!(q, &q.reduced(), "stored reduced");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_big_rational_arithmetic() {
+        let values = samples();
+        for a in &values {
+            for b in values.iter().step_by(7) {
+                let (product, sum) = (mul(a, b), add(a, b));
+                assert_eq!(product, a * b, "{a} · {b}");
+                assert_eq!(sum, a + b, "{a} + {b}");
+                assert_normal(&product);
+                assert_normal(&sum);
+                // Reduced forms are unique, so equal values have equal parts (the pool hashes
+                // the parts).
+                assert_eq!(
+                    (product.numer(), product.denom()),
+                    ((a * b).numer(), (a * b).denom())
+                );
+            }
+            for e in [-3, -1, 0, 1, 2, 5] {
+                if !(a.is_zero() && e < 0) {
+                    assert_eq!(pow(a, e), a.pow(e), "{a}^{e}");
+                }
+            }
+        }
+    }
+}
