@@ -286,6 +286,13 @@ fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Exit> {
         .map_err(|e| io_error("write", Path::new("standard output"), &e))
 }
 
+/// Notes found while evaluating (the spec's own warnings are printed before).
+fn print_notes(loaded: &Loaded, warnings: &[String], err: &mut dyn Write) {
+    for note in warnings.iter().skip(loaded.network.warnings.len()) {
+        let _ = writeln!(err, "note: {note}");
+    }
+}
+
 fn print_warnings(loaded: &Loaded, err: &mut dyn Write) {
     if !loaded.network.warnings.is_empty() {
         let _ = err.write_all(render_all(&loaded.source, &loaded.network.warnings).as_bytes());
@@ -297,6 +304,18 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     print_warnings(&loaded, err);
     let json = args.format == DeriveFormat::Json;
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
+    let stdout_error = |e: std::io::Error| io_error("write", Path::new("standard output"), &e);
+    if json && !args.numbers.rounded_intermediates {
+        // Written as it is built: a report may be hundreds of megabytes.
+        let mut writer = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        let (warnings, written) =
+            pipeline::write_json_report(&loaded, rounding, args.const_gradients, &mut writer)?;
+        print_notes(&loaded, &warnings, err);
+        return written
+            .and_then(|()| writer.write_all(b"\n"))
+            .and_then(|()| writer.flush())
+            .map_err(stdout_error);
+    }
     let latex = matches!(args.format, DeriveFormat::Markdown | DeriveFormat::Latex);
     let report = pipeline::report(
         &loaded,
@@ -305,21 +324,9 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         latex,
         args.const_gradients,
     )?;
-    // Notes found while evaluating (the spec's own warnings were printed above).
-    let n_spec_warnings = loaded.network.warnings.len();
-    for note in report.warnings.iter().skip(n_spec_warnings) {
-        let _ = writeln!(err, "note: {note}");
-    }
+    print_notes(&loaded, &report.warnings, err);
     let text = match args.format {
-        DeriveFormat::Json => {
-            // Streamed: no second copy of a report that may be hundreds of megabytes.
-            let mut writer = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-            let written = serde_json::to_writer(&mut writer, &report)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writer.write_all(b"\n"))
-                .and_then(|()| writer.flush());
-            return written.map_err(|e| io_error("write", Path::new("standard output"), &e));
-        }
+        DeriveFormat::Json => serde_json::to_string(&report).expect("a report serializes") + "\n",
         DeriveFormat::Text => Templates::builtin().render(Format::Text, "derive", &report)?,
         DeriveFormat::Markdown => {
             Templates::builtin().render(Format::Markdown, "derive", &report)?

@@ -144,7 +144,56 @@ pub fn report(
     latex: bool,
     const_gradients: bool,
 ) -> Result<Report, Exit> {
-    let mut derivation = derivation(loaded)?;
+    let (mut derivation, decided, warnings) = evaluated(loaded, rounding)?;
+    let mut report = builder(
+        loaded,
+        &mut derivation,
+        &decided,
+        rounding,
+        latex,
+        const_gradients,
+    )
+    .build(warnings);
+    if rounded_intermediates {
+        let route =
+            calculator::route(&loaded.network, &derivation, rounding).map_err(|failure| {
+                user_error(
+                    &loaded.source,
+                    &[failure_diagnostic(&loaded.network, &derivation, &failure)],
+                )
+            })?;
+        report.add_calculator(&loaded.network, &route);
+    }
+    Ok(report)
+}
+
+/// The report of `derive --format json` (without the calculator route), written to `out` as
+/// it is built; with the warnings it lists, and how writing went.
+pub fn write_json_report(
+    loaded: &Loaded,
+    rounding: Rounding,
+    const_gradients: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(Vec<String>, std::io::Result<()>), Exit> {
+    let (mut derivation, decided, warnings) = evaluated(loaded, rounding)?;
+    let builder = builder(
+        loaded,
+        &mut derivation,
+        &decided,
+        rounding,
+        false,
+        const_gradients,
+    );
+    let written = builder.write_json(warnings.clone(), out);
+    Ok((warnings, written))
+}
+
+/// The derivation, its values, and the warnings a report lists.
+fn evaluated(
+    loaded: &Loaded,
+    rounding: Rounding,
+) -> Result<(Derivation, Decided, Vec<String>), Exit> {
+    let derivation = derivation(loaded)?;
     let decided = evaluate(loaded, &derivation, &[rounding])?;
     let mut warnings: Vec<String> = loaded
         .network
@@ -163,25 +212,24 @@ pub fn report(
         &derivation,
         &decided.values,
     ));
-    let builder = ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding);
+    Ok((derivation, decided, warnings))
+}
+
+fn builder<'a>(
+    loaded: &'a Loaded,
+    derivation: &'a mut Derivation,
+    decided: &'a Decided,
+    rounding: Rounding,
+    latex: bool,
+    const_gradients: bool,
+) -> ReportBuilder<'a> {
+    let builder = ReportBuilder::new(&loaded.network, derivation, &decided.values, rounding);
     let builder = if latex { builder } else { builder.plain_only() };
-    let builder = if const_gradients {
+    if const_gradients {
         builder.with_const_gradients()
     } else {
         builder
-    };
-    let mut report = builder.build(warnings);
-    if rounded_intermediates {
-        let route =
-            calculator::route(&loaded.network, &derivation, rounding).map_err(|failure| {
-                user_error(
-                    &loaded.source,
-                    &[failure_diagnostic(&loaded.network, &derivation, &failure)],
-                )
-            })?;
-        report.add_calculator(&loaded.network, &route);
     }
-    Ok(report)
 }
 
 /// Turns an evaluation failure into a diagnostic at the operation that failed.

@@ -5,6 +5,9 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde::Serialize;
 
 use rustc_hash::FxHashMap;
 
@@ -45,6 +48,8 @@ pub struct ReportBuilder<'a> {
     const_gradients: bool,
     /// Independent steps a thread takes at least.
     steps_per_thread: usize,
+    /// Jobs a batch of streamed JSON holds.
+    jobs_per_batch: usize,
 }
 
 impl<'a> ReportBuilder<'a> {
@@ -63,6 +68,7 @@ impl<'a> ReportBuilder<'a> {
             latex: true,
             const_gradients: false,
             steps_per_thread: STEPS_PER_THREAD,
+            jobs_per_batch: JOBS_PER_BATCH,
         }
     }
 
@@ -82,6 +88,20 @@ impl<'a> ReportBuilder<'a> {
 
     /// The whole report.
     pub fn build(self, warnings: Vec<String>) -> Report {
+        let (shared, order) = self.prepare();
+        shared.build(&order, warnings)
+    }
+
+    /// Writes the report as `serde_json::to_writer(&self.build(warnings))` would, without ever
+    /// holding it: the large sections are built and serialized in batches on all cores, so
+    /// memory stays that of one batch however large the network.
+    pub fn write_json(self, warnings: Vec<String>, out: &mut dyn Write) -> io::Result<()> {
+        let (shared, order) = self.prepare();
+        shared.write_json(&order, &warnings, out)
+    }
+
+    /// The closed forms (the only part that adds to the pool) and the backward order.
+    fn prepare(self) -> (Shared<'a>, Vec<SymbolId>) {
         let network = self.network;
         // A constant's gradient is printed only on request (`--const-gradients`).
         let wanted = |id: SymbolId| {
@@ -106,8 +126,9 @@ impl<'a> ReportBuilder<'a> {
             closed,
             expanded: FxHashMap::default(),
             steps_per_thread: self.steps_per_thread,
+            jobs_per_batch: self.jobs_per_batch,
         };
-        shared.build(order, warnings)
+        (shared, order)
     }
 }
 
@@ -124,6 +145,7 @@ struct Shared<'a> {
     /// The expanded form of each node's gradient.
     expanded: FxHashMap<SymbolId, Expanded>,
     steps_per_thread: usize,
+    jobs_per_batch: usize,
 }
 
 /// A node gradient's expanded form, kept for the expanded forms that use it.
@@ -139,141 +161,299 @@ struct Expanded {
 #[derive(Clone, Copy)]
 enum Job {
     Given(SymbolId),
-    /// A declared quantity's gradient, at its position in the backward order.
+    /// A gradient, at its position in the backward order.
     Gradient(SymbolId, usize),
     Update(SymbolId),
-}
-
-/// What one thread wrote, in job order.
-#[derive(Default)]
-struct Written {
-    given: Vec<(SymbolId, Given)>,
-    gradients: Vec<(SymbolId, GradientStep)>,
-    updates: Vec<(SymbolId, UpdateStep)>,
-    definitions: Vec<Defined>,
 }
 
 /// A definition made by the gradient at `position` of the backward order.
 type Defined = (usize, String, Definition);
 
-impl Shared<'_> {
-    fn build(mut self, order: Vec<SymbolId>, warnings: Vec<String>) -> Report {
-        let network = self.network;
-        let mut definitions: Vec<Defined> = Vec::new();
-        let mut nodes: FxHashMap<SymbolId, GradientStep> = FxHashMap::default();
-        let forward;
-        {
-            let writer = Writer::new(&self);
-            forward = sized_map(
-                network.equations.len(),
-                network
-                    .equations
-                    .iter()
-                    .map(|eq| (network.name(eq.node).to_string(), writer.forward_step(eq))),
-            );
-            // Node gradients in order: each one's expanded form is inlined into the next.
-            let mut expanded = FxHashMap::default();
-            for (position, &id) in order.iter().enumerate() {
-                if network.symbol(id).is_node()
-                    && let Some((step, prec)) = writer.gradient_step(id, position, &expanded)
-                {
-                    let kept = Expanded {
-                        text: step.expanded.clone(),
-                        prec,
-                        chars: step.expanded.plain.chars().count(),
-                    };
-                    expanded.insert(id, kept);
-                    nodes.insert(id, step);
-                }
-            }
-            definitions.extend(writer.definitions.into_inner());
-            self.expanded = expanded;
+/// What is written before the independent pieces: the forward pass and the node gradients.
+struct Head {
+    forward: Map<ForwardStep>,
+    nodes: FxHashMap<SymbolId, GradientStep>,
+    definitions: Vec<Defined>,
+}
+
+/// Where a thread puts the pieces it writes.
+trait Collect: Default + Send {
+    fn given(&mut self, name: &str, id: SymbolId, given: Given);
+    /// A gradient step, built by the thread (`Some`) or a node's from the head (`None`).
+    fn gradient(&mut self, name: &str, id: SymbolId, step: Option<GradientStep>, head: &Head);
+    fn update(&mut self, name: &str, id: SymbolId, update: UpdateStep);
+}
+
+/// Pieces kept for the report.
+#[derive(Default)]
+struct Kept {
+    given: Vec<(SymbolId, Given)>,
+    gradients: Vec<(SymbolId, GradientStep)>,
+    updates: Vec<(SymbolId, UpdateStep)>,
+}
+
+impl Collect for Kept {
+    fn given(&mut self, _: &str, id: SymbolId, given: Given) {
+        self.given.push((id, given));
+    }
+    fn gradient(&mut self, _: &str, id: SymbolId, step: Option<GradientStep>, _: &Head) {
+        self.gradients.extend(step.map(|step| (id, step)));
+    }
+    fn update(&mut self, _: &str, id: SymbolId, update: UpdateStep) {
+        self.updates.push((id, update));
+    }
+}
+
+/// Pieces serialized as JSON object members, each preceded by a comma.
+#[derive(Default)]
+struct Serialized(Vec<u8>);
+
+impl Serialized {
+    fn member(&mut self, name: &str, value: &impl Serialize) {
+        self.0.push(b',');
+        serde_json::to_writer(&mut self.0, name).expect("a name serializes");
+        self.0.push(b':');
+        serde_json::to_writer(&mut self.0, value).expect("a report serializes");
+    }
+}
+
+impl Collect for Serialized {
+    fn given(&mut self, name: &str, _: SymbolId, given: Given) {
+        self.member(name, &given);
+    }
+    fn gradient(&mut self, name: &str, id: SymbolId, step: Option<GradientStep>, head: &Head) {
+        match step {
+            Some(step) => self.member(name, &step),
+            None => self.member(name, &head.nodes[&id]),
         }
+    }
+    fn update(&mut self, name: &str, _: SymbolId, update: UpdateStep) {
+        self.member(name, &update);
+    }
+}
 
-        let jobs: Vec<Job> = network
-            .ids()
-            .filter(|&id| !network.symbol(id).is_node())
-            .map(Job::Given)
-            .chain(
-                order
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &id)| !network.symbol(id).is_node())
-                    .map(|(position, &id)| Job::Gradient(id, position)),
-            )
-            .chain(network.params().map(Job::Update))
-            .collect();
-        let shared = &self;
-        let parts = map_chunks(&jobs, self.steps_per_thread, |jobs| {
-            let writer = Writer::new(shared);
-            let mut written = Written::default();
-            for &job in jobs {
-                writer.write(job, &mut written);
+/// Jobs a batch of the streamed JSON holds: enough for every core, few enough that the
+/// batch's text is small.
+const JOBS_PER_BATCH: usize = 1 << 14;
+
+impl Shared<'_> {
+    /// The forward pass and the node gradients in backward order, on this thread: each node's
+    /// expanded form is inlined into the next.
+    fn head(&mut self, order: &[SymbolId]) -> Head {
+        let network = self.network;
+        let writer = Writer::new(self);
+        let forward = sized_map(
+            network.equations.len(),
+            network
+                .equations
+                .iter()
+                .map(|eq| (network.name(eq.node).to_string(), writer.forward_step(eq))),
+        );
+        let mut nodes = FxHashMap::default();
+        let mut expanded = FxHashMap::default();
+        for (position, &id) in order.iter().enumerate() {
+            if network.symbol(id).is_node()
+                && let Some((step, prec)) = writer.gradient_step(id, position, &expanded)
+            {
+                let kept = Expanded {
+                    text: step.expanded.clone(),
+                    prec,
+                    chars: step.expanded.plain.chars().count(),
+                };
+                expanded.insert(id, kept);
+                nodes.insert(id, step);
             }
-            written.definitions = writer.definitions.into_inner();
-            written
-        });
+        }
+        let definitions = writer.definitions.into_inner();
+        self.expanded = expanded;
+        Head {
+            forward,
+            nodes,
+            definitions,
+        }
+    }
 
+    /// The given values, gradients and updates: one job each.
+    fn jobs(&self, order: &[SymbolId]) -> [Vec<Job>; 3] {
+        let network = self.network;
+        [
+            network
+                .ids()
+                .filter(|&id| !network.symbol(id).is_node())
+                .map(Job::Given)
+                .collect(),
+            order
+                .iter()
+                .enumerate()
+                .map(|(position, &id)| Job::Gradient(id, position))
+                .collect(),
+            network.params().map(Job::Update).collect(),
+        ]
+    }
+
+    /// Runs `jobs` on all cores, each thread with its own writer, the results in job order.
+    fn run<C: Collect>(&self, jobs: &[Job], head: &Head) -> Vec<(C, Vec<Defined>)> {
+        map_chunks(jobs, self.steps_per_thread, |jobs| {
+            let writer = Writer::new(self);
+            let mut collected = C::default();
+            for &job in jobs {
+                writer.write(job, head, &mut collected);
+            }
+            (collected, writer.definitions.into_inner())
+        })
+    }
+
+    fn build(mut self, order: &[SymbolId], warnings: Vec<String>) -> Report {
+        let network = self.network;
+        let mut head = self.head(order);
+        let mut definitions = std::mem::take(&mut head.definitions);
+        let jobs: Vec<Job> = self.jobs(order).concat();
         let named = |id: SymbolId| network.name(id).to_string();
         let mut given = sized_map(network.symbols.len(), std::iter::empty());
         let mut declared: FxHashMap<SymbolId, GradientStep> = FxHashMap::default();
         let mut updates = sized_map(network.symbols.len(), std::iter::empty());
-        for written in parts {
-            given.extend(written.given.into_iter().map(|(id, g)| (named(id), g)));
-            declared.extend(written.gradients);
-            updates.extend(written.updates.into_iter().map(|(id, u)| (named(id), u)));
-            definitions.extend(written.definitions);
+        for (kept, defined) in self.run::<Kept>(&jobs, &head) {
+            given.extend(kept.given.into_iter().map(|(id, g)| (named(id), g)));
+            declared.extend(kept.gradients);
+            updates.extend(kept.updates.into_iter().map(|(id, u)| (named(id), u)));
+            definitions.extend(defined);
         }
         let gradients = sized_map(
             order.len(),
             order.iter().filter_map(|id| {
-                let step = nodes.remove(id).or_else(|| declared.remove(id))?;
-                Some((network.name(*id).to_string(), step))
+                let step = head.nodes.remove(id).or_else(|| declared.remove(id))?;
+                Some((named(*id), step))
             }),
         );
-        // Each definition where it is first used, as if written in one pass.
-        definitions.sort_by_key(|&(position, _, _)| position);
-        let mut defined = Map::default();
-        for (_, key, definition) in definitions {
-            defined.entry(key).or_insert(definition);
-        }
-
-        let writer = Writer::new(&self);
-        let loss_id = network.loss;
-        let loss_value = self.values.value(loss_id).expect("the loss is evaluated");
-        let loss_value = writer.value(loss_value, self.closed.sym(Sym::Value(loss_id)));
-        let after = self
-            .values
-            .loss_after
-            .as_ref()
-            .map(|real| writer.value(real, None));
-        let loss = Map::from_iter([(
-            network.name(loss_id).to_string(),
-            LossValues {
-                name_latex: network.symbol(loss_id).latex.clone(),
-                value: loss_value,
-                after,
-            },
-        )]);
         Report {
             title: network.title.clone(),
             seed: network.seed,
             precision: describe_precision(self.rounding.precision),
-            rounding: match self.rounding.mode {
-                RoundingMode::HalfUp => "half-up",
-                RoundingMode::HalfEven => "half-even",
-            },
-            loss_name: network.name(loss_id).to_string(),
+            rounding: rounding_name(self.rounding.mode),
+            loss_name: network.name(network.loss).to_string(),
             given,
-            forward,
+            forward: head.forward,
             gradients,
-            definitions: defined,
+            definitions: first_use(definitions),
             updates,
-            loss,
+            loss: self.loss(),
             calculator: None,
             warnings,
         }
     }
+
+    /// `build`, serialized as it is built: the members of `Report` in its order (a test holds
+    /// the two to the same text).
+    fn write_json(
+        mut self,
+        order: &[SymbolId],
+        warnings: &[String],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let network = self.network;
+        let mut head = self.head(order);
+        let mut definitions = std::mem::take(&mut head.definitions);
+        let [given, gradients, updates] = self.jobs(order);
+        let mut first = true;
+        let mut key = |out: &mut dyn Write, key: &str| {
+            out.write_all(if first { b"{" } else { b"," })?;
+            first = false;
+            write!(out, "\"{key}\":")
+        };
+        key(out, "title")?;
+        json(out, &network.title)?;
+        key(out, "seed")?;
+        json(out, &network.seed)?;
+        key(out, "precision")?;
+        json(out, &describe_precision(self.rounding.precision))?;
+        key(out, "rounding")?;
+        json(out, &rounding_name(self.rounding.mode))?;
+        key(out, "loss_name")?;
+        json(out, &network.name(network.loss))?;
+        key(out, "given")?;
+        self.stream(&given, &head, &mut definitions, out)?;
+        key(out, "forward")?;
+        json(out, &head.forward)?;
+        key(out, "gradients")?;
+        self.stream(&gradients, &head, &mut definitions, out)?;
+        key(out, "definitions")?;
+        json(out, &first_use(definitions))?;
+        key(out, "updates")?;
+        self.stream(&updates, &head, &mut Vec::new(), out)?;
+        key(out, "loss")?;
+        json(out, &self.loss())?;
+        key(out, "calculator")?;
+        out.write_all(b"null")?;
+        key(out, "warnings")?;
+        json(out, &warnings)?;
+        out.write_all(b"}")
+    }
+
+    /// A section's members, built and serialized in batches on all cores.
+    fn stream(
+        &self,
+        jobs: &[Job],
+        head: &Head,
+        definitions: &mut Vec<Defined>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        out.write_all(b"{")?;
+        let mut first = true;
+        for batch in jobs.chunks(self.jobs_per_batch) {
+            for (Serialized(text), defined) in self.run::<Serialized>(batch, head) {
+                definitions.extend(defined);
+                // Every member starts with a comma; the section's first needs none.
+                let text = match text.split_first() {
+                    None => continue,
+                    Some((_, rest)) if first => rest,
+                    Some(_) => &text[..],
+                };
+                first = false;
+                out.write_all(text)?;
+            }
+        }
+        out.write_all(b"}")
+    }
+
+    /// The loss before and after the update.
+    fn loss(&self) -> Map<LossValues> {
+        let network = self.network;
+        let writer = Writer::new(self);
+        let id = network.loss;
+        let value = self.values.value(id).expect("the loss is evaluated");
+        let after = self.values.loss_after.as_ref();
+        Map::from_iter([(
+            network.name(id).to_string(),
+            LossValues {
+                name_latex: network.symbol(id).latex.clone(),
+                value: writer.value(value, self.closed.sym(Sym::Value(id))),
+                after: after.map(|real| writer.value(real, None)),
+            },
+        )])
+    }
+}
+
+/// One JSON value.
+fn json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(out, value).map_err(io::Error::from)
+}
+
+/// `half-up` or `half-even`.
+fn rounding_name(mode: RoundingMode) -> &'static str {
+    match mode {
+        RoundingMode::HalfUp => "half-up",
+        RoundingMode::HalfEven => "half-even",
+    }
+}
+
+/// Each definition where it is first used, as if written in one pass.
+fn first_use(mut definitions: Vec<Defined>) -> Map<Definition> {
+    definitions.sort_by_key(|&(position, _, _)| position);
+    let mut first = Map::default();
+    for (_, key, definition) in definitions {
+        first.entry(key).or_insert(definition);
+    }
+    first
 }
 
 /// A map of at most `capacity` entries, allocated once (entries are large, and a report has as
@@ -311,16 +491,27 @@ impl<'s> Writer<'s> {
         }
     }
 
-    fn write(&self, job: Job, written: &mut Written) {
+    fn write<C: Collect>(&self, job: Job, head: &Head, collected: &mut C) {
+        let name = |id: SymbolId| self.network.name(id);
         match job {
-            Job::Given(id) => written.given.extend(self.given(id).map(|g| (id, g))),
-            Job::Gradient(id, position) => written.gradients.extend(
-                self.gradient_step(id, position, &self.shared.expanded)
-                    .map(|(step, _)| (id, step)),
-            ),
-            Job::Update(id) => written
-                .updates
-                .extend(self.update_step(id).map(|u| (id, u))),
+            Job::Given(id) => {
+                if let Some(given) = self.given(id) {
+                    collected.given(name(id), id, given);
+                }
+            }
+            Job::Gradient(id, _) if head.nodes.contains_key(&id) => {
+                collected.gradient(name(id), id, None, head);
+            }
+            Job::Gradient(id, position) => {
+                if let Some((step, _)) = self.gradient_step(id, position, &self.shared.expanded) {
+                    collected.gradient(name(id), id, Some(step), head);
+                }
+            }
+            Job::Update(id) => {
+                if let Some(update) = self.update_step(id) {
+                    collected.update(name(id), id, update);
+                }
+            }
         }
     }
 
@@ -723,15 +914,50 @@ mod tests {
             precision: Precision::Significant(6),
             mode: RoundingMode::HalfUp,
         };
-        let report = |steps_per_thread: usize, latex: bool| {
+        fn builder<'a>(
+            network: &'a Network,
+            derivation: &'a mut Derivation,
+            values: &'a Values,
+            rounding: Rounding,
+            (steps, latex): (usize, bool),
+        ) -> ReportBuilder<'a> {
+            let mut builder = ReportBuilder::new(network, derivation, values, rounding);
+            builder.steps_per_thread = steps;
+            builder.jobs_per_batch = steps.saturating_mul(3);
+            builder.latex = latex;
+            builder
+        }
+        let report = |steps: usize, latex: bool| {
             let mut derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
             let decided =
                 pipeline::evaluate(&loaded, &derivation, &[rounding]).unwrap_or_else(|_| panic!());
-            let mut builder =
-                ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding);
-            builder.steps_per_thread = steps_per_thread;
-            builder.latex = latex;
-            serde_json::to_string(&builder.build(Vec::new())).unwrap()
+            let warnings = vec!["a warning".to_string()];
+            let network = &loaded.network;
+            let built = builder(
+                network,
+                &mut derivation,
+                &decided.values,
+                rounding,
+                (steps, latex),
+            )
+            .build(warnings.clone());
+            let mut streamed = Vec::new();
+            builder(
+                network,
+                &mut derivation,
+                &decided.values,
+                rounding,
+                (steps, latex),
+            )
+            .write_json(warnings, &mut streamed)
+            .unwrap();
+            let built = serde_json::to_string(&built).unwrap();
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                built,
+                "streamed JSON, {steps} steps a thread"
+            );
+            built
         };
         for latex in [false, true] {
             let one = report(usize::MAX, latex);
