@@ -4,7 +4,8 @@
 //!
 //! For each network (the slides worksheet, the `mlp` networks of the performance issue and a
 //! scaling series) the library pipeline runs several times; the table gives the min and median
-//! wall time of each stage, the pool size after derivation, the edges (chain-rule terms, one per
+//! wall time of each stage (report: built and serialized as JSON, in batches on all cores, as
+//! the CLI writes it), the pool size after derivation, the edges (chain-rule terms, one per
 //! use of a quantity by an equation) and the bytes of the JSON report. A network runs up to
 //! `--runs` times (default 7): again while under 2 s in all, or while it has had fewer than 3 runs
 //! and under 20 s.
@@ -22,7 +23,7 @@ use bpsheet::eval::numeric::Rounding;
 use bpsheet::pipeline;
 use bpsheet::render::report::ReportBuilder;
 
-const STAGES: [&str; 5] = ["load", "derive", "evaluate", "report", "json"];
+const STAGES: [&str; 4] = ["load", "derive", "evaluate", "report"];
 
 /// The `mlp` spec of `bench/compare.py`, byte for byte: same inputs, weights and seed.
 fn mlp_spec(widths: &[usize]) -> String {
@@ -58,12 +59,12 @@ fn networks() -> Vec<(String, String)> {
 }
 
 /// One run of the pipeline `derive --format json` runs: the time of each stage and the sizes.
-fn run_once(spec: &str) -> ([Duration; 5], usize, usize, usize) {
+fn run_once(spec: &str) -> ([Duration; 4], usize, usize, usize) {
     let rounding = Rounding {
         precision: Precision::Significant(15),
         mode: RoundingMode::HalfUp,
     };
-    let mut times = [Duration::ZERO; 5];
+    let mut times = [Duration::ZERO; 4];
     let mut clock = Instant::now();
     let mut lap = |stage: usize| {
         times[stage] = clock.elapsed();
@@ -84,14 +85,14 @@ fn run_once(spec: &str) -> ([Duration; 5], usize, usize, usize) {
     );
     let decided = pipeline::evaluate(&loaded, &derivation, &[rounding]).expect("evaluation");
     lap(2);
-    // As `derive --format json` builds it: plain forms only (no LaTeX). `pipeline::report` also
-    // adds the relu-at-zero warnings: none of these networks has a relu.
-    let report = ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding)
+    // As `derive --format json` writes it: plain forms only, built and serialized in batches.
+    // `pipeline::report` also adds the relu-at-zero warnings: none of these networks has a relu.
+    let mut json = Vec::new();
+    ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding)
         .plain_only()
-        .build(Vec::new());
+        .write_json(Vec::new(), &mut json)
+        .expect("a report serializes");
     lap(3);
-    let json = serde_json::to_string(&report).expect("a report serializes");
-    lap(4);
     (times, pool, edges, json.len() + 1) // + the newline the CLI adds
 }
 
@@ -131,7 +132,7 @@ fn main() {
             runs.push(run_once(&spec));
         }
         let (_, pool, edges, bytes) = runs[0];
-        let stat = |pick: &dyn Fn(&[Duration; 5]) -> Duration| {
+        let stat = |pick: &dyn Fn(&[Duration; 4]) -> Duration| {
             let mut v: Vec<Duration> = runs.iter().map(|r| pick(&r.0)).collect();
             v.sort();
             format!("{} / {}", ms(v[0]), ms(v[v.len() / 2]))

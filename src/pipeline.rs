@@ -167,29 +167,8 @@ pub fn report(
     Ok(report)
 }
 
-/// The report of `derive --format json` (without the calculator route), written to `out` as
-/// it is built; with the warnings it lists, and how writing went.
-pub fn write_json_report(
-    loaded: &Loaded,
-    rounding: Rounding,
-    const_gradients: bool,
-    out: &mut dyn std::io::Write,
-) -> Result<(Vec<String>, std::io::Result<()>), Exit> {
-    let (mut derivation, decided, warnings) = evaluated(loaded, rounding)?;
-    let builder = builder(
-        loaded,
-        &mut derivation,
-        &decided,
-        rounding,
-        false,
-        const_gradients,
-    );
-    let written = builder.write_json(warnings.clone(), out);
-    Ok((warnings, written))
-}
-
 /// The derivation, its values, and the warnings a report lists.
-fn evaluated(
+pub fn evaluated(
     loaded: &Loaded,
     rounding: Rounding,
 ) -> Result<(Derivation, Decided, Vec<String>), Exit> {
@@ -215,7 +194,9 @@ fn evaluated(
     Ok((derivation, decided, warnings))
 }
 
-fn builder<'a>(
+/// The report builder `derive` uses; `latex` says whether LaTeX forms are wanted,
+/// `const_gradients` whether constants get their gradients reported.
+pub fn builder<'a>(
     loaded: &'a Loaded,
     derivation: &'a mut Derivation,
     decided: &'a Decided,
