@@ -78,7 +78,8 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         .iter()
         .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
         .collect();
-    let mut evaluator = Evaluator::new(&derivation.pool, prec);
+    // The forward pass, the node gradients and the pass after the update visit most of the pool.
+    let mut evaluator = Evaluator::with_room(&derivation.pool, prec, derivation.pool.len());
     let forward = forward_pass(
         network,
         derivation,
@@ -103,7 +104,8 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         is_param[id.index()] = true;
     }
     let parts = map_chunks(&declared_ids, DECLARED_PER_THREAD, |chunk| {
-        let mut evaluator = Evaluator::new(&derivation.pool, prec);
+        // A declared quantity's chain rule is a handful of nodes: its gradients times locals.
+        let mut evaluator = Evaluator::with_room(&derivation.pool, prec, 4 * chunk.len());
         let mut done = Vec::with_capacity(chunk.len());
         for &id in chunk {
             let gradient = gradient_value(derivation, &mut evaluator, id, &forward, &gradients)?;

@@ -333,11 +333,17 @@ const UNSET: u32 = u32::MAX;
 impl<'a> Evaluator<'a> {
     /// An evaluator with an empty memo.
     pub fn new(pool: &'a Pool, prec: u32) -> Evaluator<'a> {
+        Evaluator::with_room(pool, prec, 0)
+    }
+
+    /// An evaluator with room for `values` values: a memo grown by doubling copies every value
+    /// it holds each time.
+    pub fn with_room(pool: &'a Pool, prec: u32, values: usize) -> Evaluator<'a> {
         Evaluator {
             pool,
             prec,
             slots: vec![UNSET; pool.len()],
-            values: Vec::new(),
+            values: Vec::with_capacity(values),
         }
     }
 

@@ -177,7 +177,9 @@ struct Head {
 }
 
 /// Where a thread puts the pieces it writes.
-trait Collect: Default + Send {
+trait Collect: Send {
+    /// Room for `jobs` pieces.
+    fn for_jobs(jobs: usize) -> Self;
     fn given(&mut self, name: &str, id: SymbolId, given: Given);
     /// A gradient step, built by the thread (`Some`) or a node's from the head (`None`).
     fn gradient(&mut self, name: &str, id: SymbolId, step: Option<GradientStep>, head: &Head);
@@ -193,6 +195,9 @@ struct Kept {
 }
 
 impl Collect for Kept {
+    fn for_jobs(_: usize) -> Self {
+        Kept::default()
+    }
     fn given(&mut self, _: &str, id: SymbolId, given: Given) {
         self.given.push((id, given));
     }
@@ -205,8 +210,11 @@ impl Collect for Kept {
 }
 
 /// Pieces serialized as JSON object members, each preceded by a comma.
-#[derive(Default)]
 struct Serialized(Vec<u8>);
+
+/// Room a serialized piece gets: more than most take (the untouched part of a reservation
+/// costs nothing), so the text is seldom copied to a larger buffer.
+const BYTES_PER_PIECE: usize = 2048;
 
 impl Serialized {
     fn member(&mut self, name: &str, value: &impl Serialize) {
@@ -218,6 +226,9 @@ impl Serialized {
 }
 
 impl Collect for Serialized {
+    fn for_jobs(jobs: usize) -> Self {
+        Serialized(Vec::with_capacity(jobs * BYTES_PER_PIECE))
+    }
     fn given(&mut self, name: &str, _: SymbolId, given: Given) {
         self.member(name, &given);
     }
@@ -295,7 +306,7 @@ impl Shared<'_> {
     fn run<C: Collect>(&self, jobs: &[Job], head: &Head) -> Vec<(C, Vec<Defined>)> {
         map_chunks(jobs, self.steps_per_thread, |jobs| {
             let writer = Writer::new(self);
-            let mut collected = C::default();
+            let mut collected = C::for_jobs(jobs.len());
             for &job in jobs {
                 writer.write(job, head, &mut collected);
             }
@@ -474,6 +485,8 @@ struct Writer<'s> {
     defined: RefCell<rustc_hash::FxHashSet<SymbolId>>,
     /// Each symbol's number as substituted into formulas, by notation.
     numbers: RefCell<FxHashMap<(Sym, Notation), String>>,
+    /// Given values' exact decimals.
+    exact: RefCell<FxHashMap<SymbolId, Option<String>>>,
     /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
     name_memos: [PrintMemo; 4],
 }
@@ -487,6 +500,7 @@ impl<'s> Writer<'s> {
             definitions: RefCell::default(),
             defined: RefCell::default(),
             numbers: RefCell::default(),
+            exact: RefCell::default(),
             name_memos: Default::default(),
         }
     }
@@ -518,7 +532,7 @@ impl<'s> Writer<'s> {
     fn given(&self, id: SymbolId) -> Option<Given> {
         let symbol = self.network.symbol(id);
         let mut value = self.value(self.shared.values.value(id)?, None);
-        if let Some(exact) = symbol.value.as_ref().and_then(number::exact_decimal) {
+        if let Some(exact) = self.exact_decimal(id) {
             if self.latex {
                 value.value_latex = exact.clone();
             }
@@ -809,17 +823,11 @@ impl<'s> Writer<'s> {
         let values = self.shared.values;
         let rounding = self.shared.rounding;
         let text = match sym {
-            Sym::Value(id) => {
-                let symbol = self.network.symbol(id);
-                let exact = (!symbol.is_node())
-                    .then(|| symbol.value.as_ref().and_then(number::exact_decimal))
-                    .flatten();
-                match (exact, values.value(id)) {
-                    (Some(exact), _) => exact,
-                    (None, Some(real)) => number::format(&round(real, rounding), notation),
-                    (None, None) => symbol.name.clone(),
-                }
-            }
+            Sym::Value(id) => match (self.exact_decimal(id), values.value(id)) {
+                (Some(exact), _) => exact,
+                (None, Some(real)) => number::format(&round(real, rounding), notation),
+                (None, None) => self.network.symbol(id).name.clone(),
+            },
             Sym::Grad(id) => match values.gradient(id) {
                 Some(real) => number::format(&round(real, rounding), notation),
                 None => grad_in(self.network, id, Notation::Plain),
@@ -829,6 +837,21 @@ impl<'s> Writer<'s> {
             .borrow_mut()
             .insert((sym, notation), text.clone());
         text
+    }
+
+    /// A given value's exact decimal, when it terminates (memoized: a given value is printed
+    /// in its own entry and in every formula it is substituted into).
+    fn exact_decimal(&self, id: SymbolId) -> Option<String> {
+        let symbol = self.network.symbol(id);
+        if symbol.is_node() {
+            return None;
+        }
+        if let Some(known) = self.exact.borrow().get(&id) {
+            return known.clone();
+        }
+        let exact = symbol.value.as_ref().and_then(number::exact_decimal);
+        self.exact.borrow_mut().insert(id, exact.clone());
+        exact
     }
 
     /// The rounded value and the exact form: the fraction, or the closed form when one was found.
