@@ -146,7 +146,7 @@ fn id_of(network: &Network, name: &str) -> SymbolId {
 
 /// The closed interval of rationals a value is known to lie in.
 fn bounds(real: &Real) -> (BigRational, BigRational) {
-    match &real.exact {
+    match real.as_exact() {
         Some(value) => (value.clone(), value.clone()),
         None => (
             real.enclosure().lo().to_rational(),
@@ -742,7 +742,7 @@ fn gradient_forms_evaluate_to_the_chain_rule_value() {
                 let got = evaluator.eval(expr, &bind).unwrap_or_else(|e| {
                     panic!("the {form} form of dL/d{name} fails: {e:?}\n{}", net.spec)
                 });
-                if let (Some(a), Some(b)) = (&got.exact, &expected.exact) {
+                if let (Some(a), Some(b)) = (got.as_exact(), expected.as_exact()) {
                     assert_eq!(a, b, "{form} form of dL/d{name}\n{}", net.spec);
                 }
                 let (got_b, expected_b) = (bounds(&got), bounds(expected));
@@ -1090,7 +1090,7 @@ fn simplified_expressions_equal_the_tree_they_came_from() {
                 panic!("the simplified form fails ({e:?}) where the tree is {direct}\n{text}\nat {point:?}")
             });
             assert_eq!(
-                pooled.exact.as_ref(),
+                pooled.as_exact(),
                 Some(&direct),
                 "simplification changed the value\n{text}\nat x = {point:?}"
             );
@@ -1330,21 +1330,21 @@ fn plain_printed_fraction_over_a_sum_reads_back() {
 fn exact_value(values: &Values, network: &Network, name: &str) -> BigRational {
     values
         .value(id_of(network, name))
-        .and_then(|r| r.exact.clone())
+        .and_then(|r| r.as_exact().cloned())
         .unwrap_or_else(|| panic!("`{name}` is not exact"))
 }
 
 fn exact_gradient(values: &Values, network: &Network, name: &str) -> BigRational {
     values
         .gradient(id_of(network, name))
-        .and_then(|r| r.exact.clone())
+        .and_then(|r| r.as_exact().cloned())
         .unwrap_or_else(|| panic!("dL/d{name} is not exact"))
 }
 
 fn exact_update(values: &Values, network: &Network, name: &str) -> BigRational {
     values
         .updated(id_of(network, name))
-        .and_then(|r| r.exact.clone())
+        .and_then(|r| r.as_exact().cloned())
         .unwrap_or_else(|| panic!("the update of `{name}` is not exact"))
 }
 
@@ -1359,7 +1359,7 @@ fn assert_all_exact(network: &Network, values: &Values, spec: &str) {
         ] {
             if let Some(real) = real {
                 assert!(
-                    real.exact.is_some(),
+                    real.as_exact().is_some(),
                     "the {what} of `{name}` is not exact\n{spec}"
                 );
             }
@@ -1370,7 +1370,7 @@ fn assert_all_exact(network: &Network, values: &Values, spec: &str) {
             .loss_after
             .as_ref()
             .expect("a rate gives a loss after");
-        assert!(after.exact.is_some(), "the loss after is not exact\n{spec}");
+        assert!(after.as_exact().is_some(), "the loss after is not exact\n{spec}");
     }
 }
 
@@ -1403,7 +1403,7 @@ fn assert_table(
             "{name} updated"
         );
     }
-    let after = values.loss_after.as_ref().and_then(|r| r.exact.clone());
+    let after = values.loss_after.as_ref().and_then(|r| r.as_exact().cloned());
     assert_eq!(after, Some(loss_after), "loss after the update");
 }
 
@@ -1578,7 +1578,7 @@ fn piecewise_linear_networks_are_exact() {
                 let exact = |name: &str| {
                     values[id_of(network, name).index()]
                         .as_ref()
-                        .and_then(|r| r.exact.clone())
+                        .and_then(|r| r.as_exact().cloned())
                         .unwrap_or_else(|| panic!("`{name}` is not exact\n{}", net.spec))
                 };
                 // No kink crossed: every pre-activation keeps its sign, so along this
@@ -1593,7 +1593,7 @@ fn piecewise_linear_networks_are_exact() {
             };
             let quotient = (loss_at(&h) - loss_at(&-h.clone())) / (int(2) * &h);
             let gradient = net.values.gradient(id).map_or_else(BigRational::zero, |g| {
-                g.exact.clone().expect("exact gradients (checked above)")
+                g.as_exact().cloned().expect("exact gradients (checked above)")
             });
             // The loss is an exact quadratic along the coordinate, and the central difference
             // of a quadratic is its derivative: equality, no tolerance.

@@ -535,7 +535,7 @@ impl<'a> Judge<'a> {
                     Sym::Grad(id) => truth.gradient(id),
                 };
                 let true_is = |q: fn(&BigRational) -> bool| {
-                    true_value.is_some_and(|t| t.exact.as_ref().is_some_and(q))
+                    true_value.is_some_and(|t| t.as_exact().is_some_and(q))
                 };
                 if (stated.value.is_zero() && !true_is(BigRational::is_zero))
                     || (stated.value.is_one() && !true_is(BigRational::is_one))

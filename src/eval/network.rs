@@ -1,7 +1,7 @@
 //! The values of one network at one working precision: the forward pass, every gradient by the
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
-use super::real::{EvalError, Evaluator, Real, domain_error};
+use super::real::{EvalError, Evaluator, Real, Uses, domain_error};
 use crate::graph::{Network, SymbolId};
 use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
@@ -78,8 +78,18 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         .iter()
         .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
         .collect();
+    let roots = network
+        .equations
+        .iter()
+        .filter_map(|eq| derivation.body(eq.node))
+        .chain(
+            network
+                .ids()
+                .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
+        );
+    let uses = Uses::count(&derivation.pool, roots);
     // The forward pass, the node gradients and the pass after the update visit most of the pool.
-    let mut evaluator = Evaluator::with_room(&derivation.pool, prec, derivation.pool.len());
+    let mut evaluator = Evaluator::with_uses(&derivation.pool, prec, Some(&uses), uses.shared());
     let forward = forward_pass(
         network,
         derivation,
@@ -105,7 +115,8 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
     }
     let parts = map_chunks(&declared_ids, DECLARED_PER_THREAD, |chunk| {
         // A declared quantity's chain rule is a handful of nodes: its gradients times locals.
-        let mut evaluator = Evaluator::with_room(&derivation.pool, prec, 4 * chunk.len());
+        let mut evaluator =
+            Evaluator::with_uses(&derivation.pool, prec, Some(&uses), 4 * chunk.len());
         let mut done = Vec::with_capacity(chunk.len());
         for &id in chunk {
             let gradient = gradient_value(derivation, &mut evaluator, id, &forward, &gradients)?;
@@ -250,7 +261,8 @@ mod tests {
                     .unwrap();
             gradients[id.index()] = Some(value);
         }
-        let same = |a: &Real, b: &Real| a.exact == b.exact && a.enclosure() == b.enclosure();
+        let same =
+            |a: &Real, b: &Real| a.as_exact() == b.as_exact() && a.enclosure() == b.enclosure();
         let rate = values.value(network.rate.unwrap()).unwrap();
         for id in network.ids() {
             match (&gradients[id.index()], values.gradient(id)) {

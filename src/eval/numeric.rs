@@ -41,7 +41,7 @@ pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
     if let Some(decimal) = real.rounded(rounding) {
         return Some(decimal.clone());
     }
-    let decimal = match &real.exact {
+    let decimal = match real.as_exact() {
         Some(value) => round_rational(value, rounding.precision, rounding.mode),
         None => round_interval(real.enclosure(), rounding.precision, rounding.mode)?,
     };

@@ -21,16 +21,29 @@ use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
 /// An exact-or-enclosed real.
 #[derive(Clone, Debug)]
 pub struct Real {
-    /// The exact value, when it is rational.
-    pub exact: Option<BigRational>,
-    /// An interval containing the value; for an exact value computed on first use (most exact
-    /// intermediates never need one, and making it costs a division).
-    enclosure: OnceLock<Interval>,
-    /// The precision of the enclosure.
-    prec: u32,
+    value: Value,
     /// The correctly rounded value under the first rounding it was decided for (`decide`
     /// rounds every value, and the report rounds the same values again).
     rounded: OnceLock<Box<(Rounding, Decimal)>>,
+}
+
+/// Most values of a network are enclosures (everything past the first activation); the exact
+/// ones (inputs, weights, the first layer's sums) are boxed, so that an enclosed value costs an
+/// interval and no more: a network's memo and values hold hundreds of thousands of them.
+#[derive(Clone, Debug)]
+enum Value {
+    Exact(Box<Exact>),
+    Enclosed(Interval),
+}
+
+#[derive(Clone, Debug)]
+struct Exact {
+    value: BigRational,
+    /// Computed on first use (most exact intermediates never need one, and making it costs a
+    /// division).
+    enclosure: OnceLock<Interval>,
+    /// The precision of the enclosure.
+    prec: u32,
 }
 
 /// Why a value could not be computed.
@@ -52,9 +65,11 @@ impl Real {
     /// An exact rational.
     pub fn exact(value: BigRational, prec: u32) -> Real {
         Real {
-            exact: Some(value),
-            enclosure: OnceLock::new(),
-            prec,
+            value: Value::Exact(Box::new(Exact {
+                value,
+                enclosure: OnceLock::new(),
+                prec,
+            })),
             rounded: OnceLock::new(),
         }
     }
@@ -62,22 +77,27 @@ impl Real {
     /// A value known only by its enclosure.
     pub fn enclosed(enclosure: Interval) -> Real {
         Real {
-            exact: None,
-            enclosure: OnceLock::from(enclosure),
-            prec: 0,
+            value: Value::Enclosed(enclosure),
             rounded: OnceLock::new(),
+        }
+    }
+
+    /// The exact value, when it is rational.
+    pub fn as_exact(&self) -> Option<&BigRational> {
+        match &self.value {
+            Value::Exact(exact) => Some(&exact.value),
+            Value::Enclosed(_) => None,
         }
     }
 
     /// An interval containing the value.
     pub fn enclosure(&self) -> &Interval {
-        self.enclosure.get_or_init(|| {
-            let value = self
-                .exact
-                .as_ref()
-                .expect("a value without an enclosure is exact");
-            Interval::from_rational(value, self.prec)
-        })
+        match &self.value {
+            Value::Exact(exact) => exact
+                .enclosure
+                .get_or_init(|| Interval::from_rational(&exact.value, exact.prec)),
+            Value::Enclosed(enclosure) => enclosure,
+        }
     }
 
     /// The value's rounding under `rounding`, if it was decided before.
@@ -97,12 +117,12 @@ impl Real {
 
     /// Whether the value is exactly zero.
     pub fn is_exact_zero(&self) -> bool {
-        self.exact.as_ref().is_some_and(Zero::is_zero)
+        self.as_exact().is_some_and(Zero::is_zero)
     }
 
     /// `self + other`
     pub fn add(&self, other: &Real, prec: u32) -> Real {
-        match (&self.exact, &other.exact) {
+        match (self.as_exact(), other.as_exact()) {
             (Some(a), Some(b)) => Real::exact(rational_add(a, b), prec),
             _ => Real::enclosed(self.enclosure().add(other.enclosure(), prec)),
         }
@@ -115,15 +135,15 @@ impl Real {
 
     /// `-self`
     pub fn neg(&self) -> Real {
-        match &self.exact {
-            Some(value) => Real::exact(-value, self.prec),
-            None => Real::enclosed(-self.enclosure()),
+        match &self.value {
+            Value::Exact(exact) => Real::exact(-&exact.value, exact.prec),
+            Value::Enclosed(enclosure) => Real::enclosed(-enclosure),
         }
     }
 
     /// `self · other`; fails only when a bound leaves the representable range.
     pub fn mul(&self, other: &Real, prec: u32) -> Result<Real, DomainError> {
-        Ok(match (&self.exact, &other.exact) {
+        Ok(match (self.as_exact(), other.as_exact()) {
             (Some(a), Some(b)) => Real::exact(rational_mul(a, b), prec),
             (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
             _ => Real::enclosed(self.enclosure().mul(other.enclosure(), prec)?),
@@ -140,7 +160,7 @@ impl Real {
         if n < 0 {
             self.check_nonzero(at)?;
         }
-        if let Some(value) = &self.exact {
+        if let Some(value) = self.as_exact() {
             return Ok(Real::exact(value.pow(n), prec));
         }
         self.enclosure()
@@ -150,7 +170,7 @@ impl Real {
     }
 
     fn check_nonzero(&self, at: ExprId) -> Result<(), EvalError> {
-        match &self.exact {
+        match self.as_exact() {
             Some(value) if value.is_zero() => Err(EvalError::DivisionByZero(at)),
             Some(_) => Ok(()),
             None if self.enclosure().contains_zero() => Err(EvalError::Undecided(at)),
@@ -160,7 +180,7 @@ impl Real {
 
     /// The sign of the value, when decided at this precision.
     fn sign(&self, at: ExprId) -> Result<i8, EvalError> {
-        match &self.exact {
+        match self.as_exact() {
             Some(value) if value.is_positive() => Ok(1),
             Some(value) if value.is_negative() => Ok(-1),
             Some(_) => Ok(0),
@@ -174,7 +194,7 @@ impl Real {
     pub fn apply(func: Func, args: &[Real], prec: u32, at: ExprId) -> Result<Real, EvalError> {
         let x = &args[0];
         let is_zero = x.is_exact_zero();
-        let is_one = x.exact.as_ref().is_some_and(One::is_one);
+        let is_one = x.as_exact().is_some_and(One::is_one);
         let rational = |value: BigRational| Ok(Real::exact(value, prec));
         let enclosed = |result: Result<Interval, DomainError>| {
             result.map(Real::enclosed).map_err(|e| domain_error(e, at))
@@ -278,7 +298,7 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalError> {
     if args
         .iter()
-        .all(|z| z.exact.is_some() && z.exact == args[0].exact)
+        .all(|z| z.as_exact().is_some() && z.as_exact() == args[0].as_exact())
     {
         return Ok(Real::exact(
             BigRational::new(1.into(), (args.len() as i64).into()),
@@ -291,7 +311,7 @@ fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalE
             Real::exact(BigRational::one(), prec)
         } else {
             let difference = z.sub(&args[i], prec);
-            match &difference.exact {
+            match difference.as_exact() {
                 Some(d) if d.is_zero() => Real::exact(BigRational::one(), prec),
                 _ => Real::enclosed(
                     difference
@@ -315,35 +335,101 @@ pub fn domain_error(error: DomainError, at: ExprId) -> EvalError {
     }
 }
 
+/// How many parents each expression has among the expressions reachable from some roots: 0, 1
+/// or 2 (for two or more).
+pub struct Uses(Vec<u8>);
+
+impl Uses {
+    /// Counts the parents of every expression reachable from `roots`.
+    pub fn count(pool: &Pool, roots: impl IntoIterator<Item = ExprId>) -> Uses {
+        let mut uses = vec![0u8; pool.len()];
+        let mut seen = vec![false; pool.len()];
+        let mut stack: Vec<ExprId> = Vec::new();
+        let mut visit = |id: ExprId, stack: &mut Vec<ExprId>| {
+            if !std::mem::replace(&mut seen[id.index()], true) {
+                stack.push(id);
+            }
+        };
+        for root in roots {
+            visit(root, &mut stack);
+        }
+        while let Some(id) = stack.pop() {
+            let mut used = |child: ExprId| {
+                let count = &mut uses[child.index()];
+                *count = (*count + 1).min(2);
+                visit(child, &mut stack);
+            };
+            match pool.node(id) {
+                Node::Const(_) | Node::Sym(_) => {}
+                Node::Add(_, terms) => terms.iter().for_each(|&(_, term)| used(term)),
+                Node::Mul(_, factors) => factors.iter().for_each(|&(base, _)| used(base)),
+                Node::Apply(_, args) => args.iter().for_each(|&arg| used(arg)),
+            }
+        }
+        Uses(uses)
+    }
+
+    /// How many expressions have two or more parents.
+    pub fn shared(&self) -> usize {
+        self.0.iter().filter(|&&n| n >= 2).count()
+    }
+}
+
 /// Evaluates pool expressions at one precision under one assignment of symbols, memoizing
-/// every subexpression (so shared subexpressions are computed once, and a rational operand's
+/// subexpressions (so shared subexpressions are computed once, and a rational operand's
 /// enclosure is made once however often it is used).
 pub struct Evaluator<'a> {
     pool: &'a Pool,
     prec: u32,
+    /// With counts, only expressions with two or more parents are memoized: a value with one
+    /// user lives on `scratch` until that user is computed (most of a network's expressions are
+    /// such terms, `w·a` of a sum). Without, every value is.
+    uses: Option<&'a Uses>,
     /// Indexed by `ExprId`: where in `values` its value is (`UNSET` before it is computed).
     /// Dense, because an evaluation visits much of the pool; the values themselves are stored
     /// apart so that the unvisited part costs four bytes an expression.
     slots: Vec<u32>,
     values: Vec<Real>,
+    /// Operand values not memoized, while their user is being computed (a stack).
+    scratch: Vec<Real>,
+    /// Where the operands of the expressions being computed are (a stack).
+    operands: Vec<Held>,
+}
+
+/// Where a computed value is.
+#[derive(Clone, Copy)]
+enum Held {
+    /// `values[i]`.
+    Memo(u32),
+    /// `scratch[i]`.
+    Scratch(u32),
 }
 
 const UNSET: u32 = u32::MAX;
 
 impl<'a> Evaluator<'a> {
-    /// An evaluator with an empty memo.
+    /// An evaluator that memoizes every value.
     pub fn new(pool: &'a Pool, prec: u32) -> Evaluator<'a> {
-        Evaluator::with_room(pool, prec, 0)
+        Evaluator::with_uses(pool, prec, None, 0)
     }
 
-    /// An evaluator with room for `values` values: a memo grown by doubling copies every value
-    /// it holds each time.
-    pub fn with_room(pool: &'a Pool, prec: u32, values: usize) -> Evaluator<'a> {
+    /// An evaluator that memoizes only the values `uses` counts two or more parents for (all
+    /// without `uses`), with room for `values` memoized values: a memo grown by doubling copies
+    /// every value it holds each time.
+    pub fn with_uses(
+        pool: &'a Pool,
+        prec: u32,
+        uses: Option<&'a Uses>,
+        values: usize,
+    ) -> Evaluator<'a> {
         Evaluator {
             pool,
             prec,
+            uses,
             slots: vec![UNSET; pool.len()],
             values: Vec::with_capacity(values),
+            scratch: Vec::new(),
+            operands: Vec::new(),
         }
     }
 
@@ -366,33 +452,70 @@ impl<'a> Evaluator<'a> {
         id: ExprId,
         bind: &dyn Fn(Sym) -> Option<Real>,
     ) -> Result<Real, EvalError> {
-        self.ensure(id, bind)?;
-        Ok(self.memoized(id).clone())
+        let held = self.ensure(id, bind);
+        // After an error, operands of unfinished expressions are left on the stacks.
+        let value = match held {
+            Ok(Held::Memo(i)) => Ok(self.values[i as usize].clone()),
+            Ok(Held::Scratch(_)) => Ok(self.scratch.pop().expect("the value is on top")),
+            Err(error) => Err(error),
+        };
+        self.scratch.clear();
+        self.operands.clear();
+        value
     }
 
-    fn memoized(&self, id: ExprId) -> &Real {
-        &self.values[self.slots[id.index()] as usize]
-    }
-
-    /// Evaluates `id` into the memo, operands first.
-    fn ensure(&mut self, id: ExprId, bind: &dyn Fn(Sym) -> Option<Real>) -> Result<(), EvalError> {
-        if self.slots[id.index()] != UNSET {
-            return Ok(());
+    fn get(&self, held: Held) -> &Real {
+        match held {
+            Held::Memo(i) => &self.values[i as usize],
+            Held::Scratch(i) => &self.scratch[i as usize],
         }
+    }
+
+    /// Evaluates `id` (operands first) into the memo, or onto `scratch` if it has one parent.
+    fn ensure(
+        &mut self,
+        id: ExprId,
+        bind: &dyn Fn(Sym) -> Option<Real>,
+    ) -> Result<Held, EvalError> {
+        let slot = self.slots[id.index()];
+        if slot != UNSET {
+            return Ok(Held::Memo(slot));
+        }
+        let value = self.compute(id, bind)?;
+        let index = |len: usize| u32::try_from(len).expect("a pool has < 2^32 nodes");
+        Ok(if self.uses.is_none_or(|uses| uses.0[id.index()] >= 2) {
+            let slot = index(self.values.len());
+            self.slots[id.index()] = slot;
+            self.values.push(value);
+            Held::Memo(slot)
+        } else {
+            self.scratch.push(value);
+            Held::Scratch(index(self.scratch.len() - 1))
+        })
+    }
+
+    /// The value of `id`: its operands are computed onto the stacks, combined, and popped.
+    fn compute(
+        &mut self,
+        id: ExprId,
+        bind: &dyn Fn(Sym) -> Option<Real>,
+    ) -> Result<Real, EvalError> {
         let prec = self.prec;
         let pool = self.pool;
+        let (scratch, operands) = (self.scratch.len(), self.operands.len());
         let value = match pool.node(id) {
             Node::Const(value) => Real::exact(value.clone(), prec),
             Node::Sym(sym) => bind(*sym).ok_or(EvalError::Unbound(*sym))?,
             Node::Add(constant, terms) => {
                 for (_, term) in terms.iter() {
-                    self.ensure(*term, bind)?;
+                    let held = self.ensure(*term, bind)?;
+                    self.operands.push(held);
                 }
                 // No `0 +` and no `1 ·`: each would cost an enclosure of the constant and an
                 // interval operation that changes nothing.
                 let mut total = (!constant.is_zero()).then(|| Real::exact(constant.clone(), prec));
-                for (k, term) in terms.iter() {
-                    let value = self.memoized(*term);
+                for ((k, term), &held) in terms.iter().zip(&self.operands[operands..]) {
+                    let value = self.get(held);
                     let scaled;
                     let scaled = if k.is_one() {
                         value
@@ -409,15 +532,20 @@ impl<'a> Evaluator<'a> {
             }
             Node::Mul(coefficient, factors) => {
                 for &(base, _) in factors.iter() {
-                    self.ensure(base, bind)?;
+                    let held = self.ensure(base, bind)?;
+                    self.operands.push(held);
                 }
                 let mut product =
                     (!coefficient.is_one()).then(|| Real::exact(coefficient.clone(), prec));
+                let held = &self.operands[operands..];
                 // Negative powers first: a quotient by zero is an error even when a factor is 0.
-                let mut ordered: Vec<&(ExprId, i32)> = factors.iter().collect();
-                ordered.sort_by_key(|&&(_, e)| e > 0);
-                for &&(base, exponent) in &ordered {
-                    let value = self.memoized(base);
+                let negative_first = factors
+                    .iter()
+                    .zip(held)
+                    .filter(|((_, e), _)| *e <= 0)
+                    .chain(factors.iter().zip(held).filter(|((_, e), _)| *e > 0));
+                for (&(base, exponent), &held) in negative_first {
+                    let value = self.get(held);
                     let power;
                     let power = if exponent == 1 {
                         value
@@ -436,16 +564,19 @@ impl<'a> Evaluator<'a> {
             }
             Node::Apply(func, args) => {
                 for &arg in args.iter() {
-                    self.ensure(arg, bind)?;
+                    let held = self.ensure(arg, bind)?;
+                    self.operands.push(held);
                 }
-                let values: Vec<Real> =
-                    args.iter().map(|&arg| self.memoized(arg).clone()).collect();
+                let values: Vec<Real> = self.operands[operands..]
+                    .iter()
+                    .map(|&held| self.get(held).clone())
+                    .collect();
                 Real::apply(*func, &values, prec, id)?
             }
         };
-        self.slots[id.index()] = u32::try_from(self.values.len()).expect("a pool has < 2^32 nodes");
-        self.values.push(value);
-        Ok(())
+        self.scratch.truncate(scratch);
+        self.operands.truncate(operands);
+        Ok(value)
     }
 }
 

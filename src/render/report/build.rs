@@ -857,7 +857,7 @@ impl<'s> Writer<'s> {
     /// The rounded value and the exact form: the fraction, or the closed form when one was found.
     fn value(&self, real: &Real, closed: Option<ExprId>) -> Value {
         let decimal = round(real, self.shared.rounding);
-        let exact = match &real.exact {
+        let exact = match real.as_exact() {
             Some(q) => Some(self.both(|notation| rational_in(q, notation))),
             None => closed.map(|expr| self.both(|notation| self.print_names(expr, notation, true))),
         };
@@ -869,7 +869,7 @@ impl<'s> Writer<'s> {
                 String::new()
             },
             exact,
-            rational: real.exact.is_some(),
+            rational: real.as_exact().is_some(),
             tolerance: number::half_unit(&decimal),
         }
     }

@@ -38,7 +38,7 @@ impl ClosedForms {
         // In report order, and only for values that are not rational (those print as
         // fractions): closed forms made in the same order print the same.
         let irrational =
-            |real: Option<&crate::eval::real::Real>| real.is_some_and(|r| r.exact.is_none());
+            |real: Option<&crate::eval::real::Real>| real.is_some_and(|r| r.as_exact().is_none());
         for equation in &network.equations {
             if irrational(values.value(equation.node)) {
                 finder.sym(Sym::Value(equation.node));
@@ -111,7 +111,7 @@ impl Finder<'_> {
             Sym::Value(s) => values.value(s),
             Sym::Grad(s) => values.gradient(s),
         };
-        let closed = match (real.and_then(|r| r.exact.clone()), sym) {
+        let closed = match (real.and_then(|r| r.as_exact().cloned()), sym) {
             (Some(q), _) => Some(self.derivation.pool.constant(q)),
             (None, Sym::Value(s)) => self.derivation.body(s).and_then(|body| self.expr(body)),
             (None, Sym::Grad(s)) => self
