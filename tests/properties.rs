@@ -1370,7 +1370,10 @@ fn assert_all_exact(network: &Network, values: &Values, spec: &str) {
             .loss_after
             .as_ref()
             .expect("a rate gives a loss after");
-        assert!(after.as_exact().is_some(), "the loss after is not exact\n{spec}");
+        assert!(
+            after.as_exact().is_some(),
+            "the loss after is not exact\n{spec}"
+        );
     }
 }
 
@@ -1403,7 +1406,10 @@ fn assert_table(
             "{name} updated"
         );
     }
-    let after = values.loss_after.as_ref().and_then(|r| r.as_exact().cloned());
+    let after = values
+        .loss_after
+        .as_ref()
+        .and_then(|r| r.as_exact().cloned());
     assert_eq!(after, Some(loss_after), "loss after the update");
 }
 
@@ -1593,7 +1599,9 @@ fn piecewise_linear_networks_are_exact() {
             };
             let quotient = (loss_at(&h) - loss_at(&-h.clone())) / (int(2) * &h);
             let gradient = net.values.gradient(id).map_or_else(BigRational::zero, |g| {
-                g.as_exact().cloned().expect("exact gradients (checked above)")
+                g.as_exact()
+                    .cloned()
+                    .expect("exact gradients (checked above)")
             });
             // The loss is an exact quadratic along the coordinate, and the central difference
             // of a quadratic is its derivative: equality, no tolerance.

@@ -94,7 +94,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         network,
         derivation,
         &mut evaluator,
-        declared.clone(),
+        declared,
         Stage::Forward,
     )?;
 
@@ -151,12 +151,16 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
 
     let loss_after = match rate {
         Some(_) => {
-            let mut after = declared;
-            for (slot, new) in after.iter_mut().zip(&updated) {
-                if new.is_some() {
-                    slot.clone_from(new);
-                }
-            }
+            // The updated parameters and the other declared values; not a second copy of every
+            // declared value made up front, when the parameters' are replaced here.
+            let after: Vec<Option<Real>> = network
+                .ids()
+                .map(|id| match &updated[id.index()] {
+                    Some(new) => Some(new.clone()),
+                    None if network.symbol(id).is_node() => None,
+                    None => forward[id.index()].clone(),
+                })
+                .collect();
             evaluator.reset();
             let after = forward_pass(network, derivation, &mut evaluator, after, Stage::After)?;
             after[network.loss.index()].clone()
