@@ -2,6 +2,8 @@
 //! optionally with numbers substituted for the names: the "equation" and "substituted" lines of
 //! a forward pass. Derivatives are printed from the expression pool instead.
 
+use std::fmt::Write;
+
 use super::{Body, Network, SymbolId};
 use crate::ast::{BinOp, Expr};
 use crate::func::Func;
@@ -29,127 +31,177 @@ pub struct Display<'a> {
 impl Display<'_> {
     /// An equation's right-hand side as text.
     pub fn body(&self, body: &Body) -> String {
+        let mut out = String::new();
         match body {
-            Body::Expr(expr) => self.expr(expr),
+            Body::Expr(expr) => {
+                self.write(expr, &mut out);
+            }
             Body::Softmax { index, args } => {
-                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
-                if self.latex {
-                    format!(
-                        "\\operatorname{{softmax}}_{{{}}}\\left({}\\right)",
-                        index + 1,
-                        args.join(", ")
-                    )
+                let _ = if self.latex {
+                    write!(out, "\\operatorname{{softmax}}_{{{}}}\\left(", index + 1)
                 } else {
-                    format!("softmax({})[{}]", args.join(", "), index + 1)
-                }
+                    write!(out, "softmax(")
+                };
+                self.args(args, &mut out);
+                let _ = if self.latex {
+                    write!(out, "\\right)")
+                } else {
+                    write!(out, ")[{}]", index + 1)
+                };
             }
         }
+        out
     }
 
     /// The expression as text.
     pub fn expr(&self, expr: &Expr) -> String {
-        self.write(expr).0
+        let mut out = String::new();
+        self.write(expr, &mut out);
+        out
     }
 
-    fn paren(&self, text: String, level: Level, need: Level) -> String {
+    /// Parenthesizes what was written from `start` on when it binds looser than `need`.
+    fn paren(&self, out: &mut String, start: usize, level: Level, need: Level) {
         if level >= need {
-            text
-        } else if self.latex {
-            format!("\\left({text}\\right)")
+            return;
+        }
+        let (open, close) = if self.latex {
+            ("\\left(", "\\right)")
         } else {
-            format!("({text})")
+            ("(", ")")
+        };
+        out.insert_str(start, open);
+        out.push_str(close);
+    }
+
+    fn args(&self, args: &[Expr], out: &mut String) {
+        for (index, arg) in args.iter().enumerate() {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            self.write(arg, out);
         }
     }
 
-    fn write(&self, expr: &Expr) -> (String, Level) {
+    /// Writes `expr` at the end of `out`; returns how tightly it binds.
+    fn write(&self, expr: &Expr, out: &mut String) -> Level {
         match expr {
-            Expr::Num(number) => (self.literal(&number.text), Level::Atom),
+            Expr::Num(number) => {
+                self.literal(&number.text, out);
+                Level::Atom
+            }
             Expr::Var(ident) => {
                 let id = self
                     .network
                     .lookup(&ident.name)
                     .expect("equation names are resolved");
                 match (self.substitute)(id) {
-                    Some(number) if number.starts_with('-') => (number, Level::Sum),
-                    Some(number) => (number, Level::Atom),
-                    None if self.latex => (self.network.symbol(id).latex.clone(), Level::Atom),
-                    None => (ident.name.clone(), Level::Atom),
+                    Some(number) => {
+                        out.push_str(&number);
+                        if number.starts_with('-') {
+                            Level::Sum
+                        } else {
+                            Level::Atom
+                        }
+                    }
+                    None => {
+                        out.push_str(if self.latex {
+                            &self.network.symbol(id).latex
+                        } else {
+                            &ident.name
+                        });
+                        Level::Atom
+                    }
                 }
             }
             Expr::Neg { operand, .. } => {
-                let (text, level) = self.write(operand);
-                (
-                    format!("-{}", self.paren(text, level, Level::Power)),
-                    Level::Unary,
-                )
+                out.push('-');
+                let start = out.len();
+                let level = self.write(operand, out);
+                self.paren(out, start, level, Level::Power);
+                Level::Unary
             }
-            Expr::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs),
+            Expr::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs, out),
             Expr::Pow { base, exponent, .. } => {
-                let (text, level) = self.write(base);
-                let base = self.paren(text, level, Level::Atom);
-                let exponent = &exponent.text;
                 if self.latex {
-                    (format!("{{{base}}}^{{{exponent}}}"), Level::Power)
-                } else if exponent.starts_with('-') {
-                    (format!("{base}^({exponent})"), Level::Power)
-                } else {
-                    (format!("{base}^{exponent}"), Level::Power)
+                    out.push('{');
                 }
+                let start = out.len();
+                let level = self.write(base, out);
+                self.paren(out, start, level, Level::Atom);
+                let exponent = &exponent.text;
+                let _ = if self.latex {
+                    write!(out, "}}^{{{exponent}}}")
+                } else if exponent.starts_with('-') {
+                    write!(out, "^({exponent})")
+                } else {
+                    write!(out, "^{exponent}")
+                };
+                Level::Power
             }
             Expr::Call { func, args, .. } => {
-                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
-                let f = Func::by_name(&func.name).expect("functions are checked");
-                let text = if self.latex {
-                    format!("{}\\left({}\\right)", f.latex(), args.join(", "))
+                if self.latex {
+                    let f = Func::by_name(&func.name).expect("functions are checked");
+                    out.push_str(f.latex());
+                    out.push_str("\\left(");
                 } else {
-                    format!("{}({})", func.name, args.join(", "))
-                };
-                (text, Level::Atom)
+                    out.push_str(&func.name);
+                    out.push('(');
+                }
+                self.args(args, out);
+                out.push_str(if self.latex { "\\right)" } else { ")" });
+                Level::Atom
             }
         }
     }
 
-    fn binary(&self, op: BinOp, lhs: &Expr, rhs: &Expr) -> (String, Level) {
-        let (left, left_level) = self.write(lhs);
-        let (right, right_level) = self.write(rhs);
+    fn binary(&self, op: BinOp, lhs: &Expr, rhs: &Expr, out: &mut String) -> Level {
+        let start = out.len();
+        let left_level = self.write(lhs, out);
         match op {
             BinOp::Add | BinOp::Sub => {
-                let sign = if op == BinOp::Add { "+" } else { "-" };
-                let right = self.paren(right, right_level, Level::Product);
-                (format!("{left} {sign} {right}"), Level::Sum)
+                out.push_str(if op == BinOp::Add { " + " } else { " - " });
+                let right = out.len();
+                let right_level = self.write(rhs, out);
+                self.paren(out, right, right_level, Level::Product);
+                Level::Sum
             }
-            BinOp::Mul => {
-                let left = self.paren(left, left_level, Level::Unary);
-                let right = self.paren(right, right_level, Level::Power);
-                let separator = if !self.latex {
+            BinOp::Div if self.latex => {
+                out.insert_str(start, "\\frac{");
+                out.push_str("}{");
+                self.write(rhs, out);
+                out.push('}');
+                Level::Atom
+            }
+            BinOp::Mul | BinOp::Div => {
+                self.paren(out, start, left_level, Level::Unary);
+                let right = out.len();
+                let right_level = self.write(rhs, out);
+                self.paren(out, right, right_level, Level::Power);
+                // The separator depends on both sides, so it goes in once the right is written.
+                let separator = if op == BinOp::Div {
+                    "/"
+                } else if !self.latex {
                     "*"
-                } else if starts_numeric(&right) || ends_numeric(&left) {
+                } else if starts_numeric(&out[right..]) || ends_numeric(&out[..right]) {
                     " \\cdot "
                 } else {
                     " "
                 };
-                (format!("{left}{separator}{right}"), Level::Product)
-            }
-            BinOp::Div if self.latex => (format!("\\frac{{{left}}}{{{right}}}"), Level::Atom),
-            BinOp::Div => {
-                let left = self.paren(left, left_level, Level::Unary);
-                let right = self.paren(right, right_level, Level::Power);
-                (format!("{left}/{right}"), Level::Product)
+                out.insert_str(right, separator);
+                Level::Product
             }
         }
     }
 
     /// A literal as written; scientific notation set as a power of ten in LaTeX.
-    fn literal(&self, text: &str) -> String {
-        if !self.latex {
-            return text.to_string();
-        }
+    fn literal(&self, text: &str, out: &mut String) {
         match text.split_once(['e', 'E']) {
-            Some((mantissa, exponent)) => {
+            Some((mantissa, exponent)) if self.latex => {
                 let exponent = exponent.trim_start_matches('+');
-                format!("{mantissa} \\times 10^{{{exponent}}}")
+                let _ = write!(out, "{mantissa} \\times 10^{{{exponent}}}");
             }
-            None => text.to_string(),
+            _ => out.push_str(text),
         }
     }
 }

@@ -7,9 +7,11 @@
 //! last (`1 - a11`, `y_pred - y`); products put gradients first, then the other factors from
 //! the output side of the network back toward the inputs, the order the chain rule runs in.
 
-use num_bigint::BigInt;
+use std::fmt::Write;
+
+use num_bigint::{BigInt, BigUint, Sign};
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use super::expr::{ExprId, Node, Pool, Sym};
 use crate::func::Func;
@@ -56,8 +58,11 @@ pub struct Printer<'a> {
 pub type PrintMemo = std::cell::RefCell<rustc_hash::FxHashMap<ExprId, Printed>>;
 
 /// A printed subexpression.
-#[derive(Clone, Debug)]
-pub struct Printed(Out);
+#[derive(Debug)]
+pub struct Printed {
+    text: Box<str>,
+    shape: Shape,
+}
 
 /// How loosely printed text binds: a sum needs parentheses inside a product, a product inside
 /// a power.
@@ -73,9 +78,9 @@ pub enum Prec {
     Atom,
 }
 
-#[derive(Clone, Debug)]
-struct Out {
-    text: String,
+/// How a piece of printed text binds and reads, returned by whatever wrote it.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
     prec: Prec,
     /// A number: needs parentheses next to other factors.
     numeric: bool,
@@ -83,180 +88,235 @@ struct Out {
     spliced: bool,
 }
 
-impl Out {
-    fn new(text: String, prec: Prec) -> Out {
-        Out {
-            text,
+impl Shape {
+    fn new(prec: Prec) -> Shape {
+        Shape {
             prec,
             numeric: false,
             spliced: false,
         }
     }
+
+    fn number(prec: Prec) -> Shape {
+        Shape {
+            numeric: true,
+            ..Shape::new(prec)
+        }
+    }
+}
+
+/// The sign of `value`, or of `-value` when `negate` (so `-x` prints without building it).
+fn sign(value: &BigRational, negate: bool) -> Sign {
+    // Pool rationals keep their denominators positive.
+    let sign = value.numer().sign();
+    if negate { -sign } else { sign }
+}
+
+/// Whether |value| is 1.
+fn is_unit(value: &BigRational) -> bool {
+    value.numer().magnitude().is_one() && value.denom().is_one()
+}
+
+/// Writes a magnitude, without the allocation of `BigUint`'s `Display` when it is small.
+fn write_magnitude(out: &mut String, value: &BigUint) {
+    let _ = match value.to_u64() {
+        Some(small) => write!(out, "{small}"),
+        None => write!(out, "{value}"),
+    };
 }
 
 impl Printer<'_> {
     /// The expression as text.
     pub fn print(&self, id: ExprId) -> String {
-        self.expr(id).text
+        self.print_with_prec(id).0
     }
 
     /// The expression as text, with how loosely it binds.
     pub fn print_with_prec(&self, id: ExprId) -> (String, Prec) {
-        let out = self.expr(id);
-        (out.text, out.prec)
+        let mut out = String::new();
+        let shape = self.expr(id, &mut out);
+        (out, shape.prec)
     }
 
     fn latex(&self) -> bool {
         self.notation == Notation::Latex
     }
 
-    fn paren(&self, text: &str) -> String {
-        if self.latex() {
-            format!("\\left({text}\\right)")
+    fn separator(&self) -> &'static str {
+        match self.notation {
+            Notation::Plain => "*",
+            Notation::Latex => " ",
+        }
+    }
+
+    /// Parenthesizes what was written from `start` on.
+    fn paren(&self, out: &mut String, start: usize) {
+        let (open, close) = if self.latex() {
+            ("\\left(", "\\right)")
         } else {
-            format!("({text})")
+            ("(", ")")
+        };
+        out.insert_str(start, open);
+        out.push_str(close);
+    }
+
+    /// Parenthesizes what was written from `start` on when it binds looser than `need`.
+    fn at_least(&self, out: &mut String, start: usize, shape: Shape, need: Prec) {
+        if shape.prec < need {
+            self.paren(out, start);
         }
     }
 
-    /// `out` wrapped in parentheses when it binds looser than `need`.
-    fn at_least(&self, out: Out, need: Prec) -> String {
-        if out.prec < need {
-            self.paren(&out.text)
-        } else {
-            out.text
+    fn expr(&self, id: ExprId, out: &mut String) -> Shape {
+        let Some(memo) = self.memo else {
+            return self.expr_uncached(id, out);
+        };
+        if let Some(printed) = memo.borrow().get(&id) {
+            out.push_str(&printed.text);
+            return printed.shape;
         }
+        let start = out.len();
+        let shape = self.expr_uncached(id, out);
+        let text = out[start..].into();
+        memo.borrow_mut().insert(id, Printed { text, shape });
+        shape
     }
 
-    fn expr(&self, id: ExprId) -> Out {
-        if let Some(memo) = self.memo
-            && let Some(Printed(out)) = memo.borrow().get(&id)
-        {
-            return out.clone();
-        }
-        let out = self.expr_uncached(id);
-        if let Some(memo) = self.memo {
-            memo.borrow_mut().insert(id, Printed(out.clone()));
-        }
-        out
-    }
-
-    fn expr_uncached(&self, id: ExprId) -> Out {
+    fn expr_uncached(&self, id: ExprId, out: &mut String) -> Shape {
         match self.pool.node(id) {
-            Node::Const(value) => self.rational(value),
+            Node::Const(value) => self.rational(value, false, out),
             Node::Sym(sym) => match (self.atom)(*sym) {
-                Atom::Name(name) => Out::new(name, Prec::Atom),
-                Atom::Number(text) => Out {
-                    prec: if text.starts_with('-') {
+                Atom::Name(name) => {
+                    out.push_str(&name);
+                    Shape::new(Prec::Atom)
+                }
+                Atom::Number(text) => {
+                    out.push_str(&text);
+                    Shape::number(if text.starts_with('-') {
                         Prec::Sum
                     } else {
                         Prec::Atom
-                    },
-                    text,
-                    numeric: true,
-                    spliced: false,
-                },
-                Atom::Printed(text, prec) => Out {
-                    spliced: prec == Prec::Product,
-                    ..Out::new(text, prec)
-                },
-            },
-            Node::Add(constant, terms) => self.sum(constant, terms),
-            Node::Mul(coefficient, factors) => self.product(coefficient, factors),
-            Node::Apply(func, args) => self.apply(*func, args),
-        }
-    }
-
-    fn rational(&self, value: &BigRational) -> Out {
-        if value.is_integer() {
-            let prec = if value.is_negative() {
-                Prec::Sum
-            } else {
-                Prec::Atom
-            };
-            return Out {
-                text: value.numer().to_string(),
-                prec,
-                numeric: true,
-                spliced: false,
-            };
-        }
-        let sign = if value.is_negative() { "-" } else { "" };
-        let (numer, denom) = (value.numer().abs(), value.denom());
-        if self.latex() {
-            let prec = if value.is_negative() {
-                Prec::Sum
-            } else {
-                Prec::Atom
-            };
-            Out::new(format!("{sign}\\frac{{{numer}}}{{{denom}}}"), prec)
-        } else {
-            Out {
-                text: format!("{sign}{numer}/{denom}"),
-                prec: Prec::Product,
-                numeric: true,
-                spliced: false,
-            }
-        }
-    }
-
-    fn sum(&self, constant: &BigRational, terms: &[(BigRational, ExprId)]) -> Out {
-        let mut ordered: Vec<(BigRational, Option<ExprId>)> = Vec::new();
-        if constant.is_positive() {
-            ordered.push((constant.clone(), None));
-        }
-        ordered.extend(
-            terms
-                .iter()
-                .filter(|(k, _)| k.is_positive())
-                .map(|(k, t)| (k.clone(), Some(*t))),
-        );
-        ordered.extend(
-            terms
-                .iter()
-                .filter(|(k, _)| k.is_negative())
-                .map(|(k, t)| (k.clone(), Some(*t))),
-        );
-        if constant.is_negative() {
-            ordered.push((constant.clone(), None));
-        }
-        let mut text = String::new();
-        for (index, (k, term)) in ordered.iter().enumerate() {
-            let magnitude = k.abs();
-            let body = match term {
-                None => self.rational(&magnitude).text,
-                // A substituted negative number leads a sum without parentheses: -0.1 + 0.048.
-                Some(term) if index == 0 && k.is_one() => {
-                    let out = self.expr(*term);
-                    if out.numeric {
-                        out.text
-                    } else {
-                        self.at_least(out, Prec::Product)
+                    })
+                }
+                Atom::Printed(text, prec) => {
+                    out.push_str(&text);
+                    Shape {
+                        spliced: prec == Prec::Product,
+                        ..Shape::new(prec)
                     }
                 }
-                Some(term) => self.scaled(&magnitude, *term),
-            };
-            match (index, k.is_negative()) {
-                (0, true) => text.push_str(&format!("-{body}")),
-                (0, false) => text.push_str(&body),
-                (_, true) => text.push_str(&format!(" - {body}")),
-                (_, false) => text.push_str(&format!(" + {body}")),
+            },
+            Node::Add(constant, terms) => self.sum(constant, terms, false, out),
+            Node::Mul(coefficient, factors) => self.product(coefficient, factors, false, out),
+            Node::Apply(func, args) => self.apply(*func, args, out),
+        }
+    }
+
+    /// `value`, or `-value` when `negate`.
+    fn rational(&self, value: &BigRational, negate: bool, out: &mut String) -> Shape {
+        let negative = sign(value, negate) == Sign::Minus;
+        if negative {
+            out.push('-');
+        }
+        let signed = if negative { Prec::Sum } else { Prec::Atom };
+        let (numer, denom) = (value.numer().magnitude(), value.denom().magnitude());
+        if value.is_integer() {
+            write_magnitude(out, numer);
+            Shape::number(signed)
+        } else if self.latex() {
+            out.push_str("\\frac{");
+            write_magnitude(out, numer);
+            out.push_str("}{");
+            write_magnitude(out, denom);
+            out.push('}');
+            Shape::new(signed)
+        } else {
+            write_magnitude(out, numer);
+            out.push('/');
+            write_magnitude(out, denom);
+            Shape::number(Prec::Product)
+        }
+    }
+
+    /// A sum, negated when `negate`: positive terms first, a positive constant first and a
+    /// negative one last.
+    fn sum(
+        &self,
+        constant: &BigRational,
+        terms: &[(BigRational, ExprId)],
+        negate: bool,
+        out: &mut String,
+    ) -> Shape {
+        let mut index = 0;
+        let constant_sign = sign(constant, negate);
+        if constant_sign == Sign::Plus {
+            self.summand(index, constant, negate, None, out);
+            index += 1;
+        }
+        for wanted in [Sign::Plus, Sign::Minus] {
+            for (k, term) in terms {
+                if sign(k, negate) == wanted {
+                    self.summand(index, k, negate, Some(*term), out);
+                    index += 1;
+                }
             }
         }
-        Out::new(text, Prec::Sum)
+        if constant_sign == Sign::Minus {
+            self.summand(index, constant, negate, None, out);
+        }
+        Shape::new(Prec::Sum)
     }
 
-    /// `k · term` for a positive k, as one summand.
-    fn scaled(&self, k: &BigRational, term: ExprId) -> String {
-        if k.is_one() {
-            return self.at_least(self.expr(term), Prec::Product);
-        }
-        match self.pool.node(term) {
-            Node::Mul(c, factors) => self.product(&(c * k), factors).text,
-            _ => self.product(k, &[(term, 1)]).text,
+    /// The `index`th summand `k · term` (or the constant `k`) with its sign.
+    fn summand(
+        &self,
+        index: usize,
+        k: &BigRational,
+        negate: bool,
+        term: Option<ExprId>,
+        out: &mut String,
+    ) {
+        let negative = sign(k, negate) == Sign::Minus;
+        out.push_str(match (index, negative) {
+            (0, true) => "-",
+            (0, false) => "",
+            (_, true) => " - ",
+            (_, false) => " + ",
+        });
+        let start = out.len();
+        match term {
+            None => {
+                self.rational(k, k.is_negative(), out);
+            }
+            // A substituted negative number leads a sum without parentheses: -0.1 + 0.048.
+            Some(term) if index == 0 && !negative && is_unit(k) => {
+                let shape = self.expr(term, out);
+                if !shape.numeric {
+                    self.at_least(out, start, shape, Prec::Product);
+                }
+            }
+            Some(term) if is_unit(k) => {
+                let shape = self.expr(term, out);
+                self.at_least(out, start, shape, Prec::Product);
+            }
+            Some(term) => {
+                let magnitude = k.abs();
+                match self.pool.node(term) {
+                    Node::Mul(c, factors) => self.product(&(c * magnitude), factors, false, out),
+                    _ => self.product(&magnitude, &[(term, 1)], false, out),
+                };
+            }
         }
     }
 
-    fn product(&self, coefficient: &BigRational, factors: &[(ExprId, i32)]) -> Out {
+    /// A product, negated when `negate`.
+    fn product(
+        &self,
+        coefficient: &BigRational,
+        factors: &[(ExprId, i32)],
+        negate: bool,
+        out: &mut String,
+    ) -> Shape {
         let mut numerator: Vec<(ExprId, i32)> =
             factors.iter().copied().filter(|&(_, e)| e > 0).collect();
         let mut denominator: Vec<(ExprId, i32)> = factors
@@ -274,60 +334,55 @@ impl Printer<'_> {
                 e % 2 == 1 && matches!(self.pool.node(b), Node::Add(c, _) if c.is_zero())
             })
             .map(|&(b, _)| b)
-            .filter(|_| coefficient.is_negative());
-        let flipped = -coefficient;
-        let coefficient = if flip.is_some() {
-            &flipped
-        } else {
-            coefficient
-        };
-        let negative = coefficient.is_negative();
-        let numer = BigRational::from_integer(coefficient.numer().abs());
-        let denom = BigRational::from_integer(coefficient.denom().clone());
-
-        let sign = if negative { "-" } else { "" };
+            .filter(|_| sign(coefficient, negate) == Sign::Minus);
+        let negative = sign(coefficient, negate) == Sign::Minus && flip.is_none();
+        let numer = coefficient.numer().magnitude();
+        let denom = coefficient.denom().magnitude();
+        let prec = if negative { Prec::Sum } else { Prec::Product };
+        if negative {
+            out.push('-');
+        }
         if denominator.is_empty() && !denom.is_one() && !numerator.is_empty() {
             // A fraction coefficient leads: 7/50*a11, \frac{7}{50} a_{11}.
-            let magnitude =
-                BigRational::new(coefficient.numer().abs(), coefficient.denom().clone());
-            let fraction = self.rational(&magnitude).text;
+            self.rational(coefficient, coefficient.is_negative(), out);
+            out.push_str(self.separator());
             // The fraction counts as a factor, so a lone sum or quotient after it is bracketed.
-            let rest = self
-                .factor_list(&BigRational::one(), &numerator, flip, true)
-                .unwrap_or_default();
-            let separator = if self.latex() { " " } else { "*" };
-            return Out::new(
-                format!("{sign}{fraction}{separator}{rest}"),
-                if negative { Prec::Sum } else { Prec::Product },
-            );
+            self.factor_list(&BigUint::one(), &numerator, flip, true, out);
+            return Shape::new(prec);
         }
-        let top = self.factor_list(&numer, &numerator, flip, false);
-        let bottom = self.factor_list(&denom, &denominator, None, false);
-        let text = match bottom {
-            None => format!("{sign}{}", top.unwrap_or_else(|| "1".to_string())),
-            Some(bottom) => {
-                let top = top.unwrap_or_else(|| "1".to_string());
-                if self.latex() {
-                    format!("{sign}\\frac{{{top}}}{{{bottom}}}")
-                } else {
-                    let top = if numerator.len() + usize::from(!numer.is_one()) > 1 {
-                        format!("({top})")
-                    } else {
-                        top
-                    };
-                    // A lone sum is parenthesized by `factor_list` already.
-                    let bottom = if denominator.len() + usize::from(!denom.is_one()) > 1 {
-                        format!("({bottom})")
-                    } else {
-                        bottom
-                    };
-                    format!("{sign}{top}/{bottom}")
-                }
+        let top = |out: &mut String| {
+            if numerator.is_empty() && numer.is_one() {
+                out.push('1');
+            } else {
+                self.factor_list(numer, &numerator, flip, false, out);
             }
         };
-        let prec = if negative { Prec::Sum } else { Prec::Product };
-        let single_power = !negative && coefficient.is_one() && factors.len() == 1;
-        Out::new(text, if single_power { Prec::Power } else { prec })
+        if denominator.is_empty() && denom.is_one() {
+            top(out);
+        } else if self.latex() {
+            out.push_str("\\frac{");
+            top(out);
+            out.push_str("}{");
+            self.factor_list(denom, &denominator, None, false, out);
+            out.push('}');
+        } else {
+            let start = out.len();
+            top(out);
+            if numerator.len() + usize::from(!numer.is_one()) > 1 {
+                out.insert(start, '(');
+                out.push(')');
+            }
+            out.push('/');
+            let start = out.len();
+            self.factor_list(denom, &denominator, None, false, out);
+            // A lone sum is parenthesized by `factor_list` already.
+            if denominator.len() + usize::from(!denom.is_one()) > 1 {
+                out.insert(start, '(');
+                out.push(')');
+            }
+        }
+        let single_power = !negative && numer.is_one() && denom.is_one() && factors.len() == 1;
+        Shape::new(if single_power { Prec::Power } else { prec })
     }
 
     /// Gradients first, then from the output side back toward the inputs, ties by id.
@@ -341,158 +396,172 @@ impl Printer<'_> {
         });
     }
 
+    /// The highest rank of a symbol in `id`.
     fn max_rank(&self, id: ExprId) -> u32 {
-        match self.pool.node(id) {
-            Node::Sym(sym) => (self.rank)(*sym),
-            Node::Const(_) => 0,
-            _ => self
+        let leaf = |id: ExprId| match self.pool.node(id) {
+            Node::Sym(sym) => Some((self.rank)(*sym)),
+            Node::Const(_) => Some(0),
+            _ => None,
+        };
+        if let Some(rank) = leaf(id) {
+            return rank;
+        }
+        // Most factors are a call or a sum of symbols, σ(h11), (1 - a11): read their children
+        // before walking the whole expression.
+        let children: Option<Vec<u32>> = match self.pool.node(id) {
+            Node::Add(_, terms) => terms.iter().map(|&(_, t)| leaf(t)).collect(),
+            Node::Mul(_, factors) => factors.iter().map(|&(b, _)| leaf(b)).collect(),
+            Node::Apply(_, args) => args.iter().map(|&a| leaf(a)).collect(),
+            Node::Sym(_) | Node::Const(_) => None,
+        };
+        match children {
+            Some(ranks) => ranks.into_iter().max(),
+            None => self
                 .pool
                 .symbols(id)
                 .into_iter()
                 .map(|sym| (self.rank)(sym))
-                .max()
-                .unwrap_or(0),
+                .max(),
         }
+        .unwrap_or(0)
     }
 
-    /// `c f1^e1 f2^e2 ...` for a positive integer c; `None` for the empty product 1.
+    /// `c f1^e1 f2^e2 ...` for a positive integer c, at least one of them there.
     /// `after_coefficient`: a coefficient is printed before the list by the caller.
     fn factor_list(
         &self,
-        coefficient: &BigRational,
+        coefficient: &BigUint,
         factors: &[(ExprId, i32)],
         flip: Option<ExprId>,
         after_coefficient: bool,
-    ) -> Option<String> {
-        let mut parts: Vec<Out> = Vec::new();
-        if !coefficient.is_one() {
-            parts.push(self.rational(coefficient));
+        out: &mut String,
+    ) {
+        let printed_coefficient = !coefficient.is_one();
+        if printed_coefficient {
+            write_magnitude(out, coefficient);
         }
-        let several = after_coefficient || factors.len() + parts.len() > 1;
-        for &(base, exponent) in factors {
-            let out = if Some(base) == flip {
-                Out::new(self.pool_neg_text(base), Prec::Sum)
+        let several = after_coefficient || factors.len() + usize::from(printed_coefficient) > 1;
+        for (index, &(base, exponent)) in factors.iter().enumerate() {
+            if index > 0 || printed_coefficient {
+                out.push_str(self.separator());
+            }
+            let start = out.len();
+            let shape = if Some(base) == flip {
+                self.negated(base, out);
+                Shape::new(Prec::Sum)
             } else {
-                self.expr(base)
+                self.expr(base, out)
             };
-            let numeric = out.numeric;
-            let part = if exponent == 1 {
-                let need = if several && !out.spliced {
+            if exponent != 1 {
+                self.power(out, start, shape, exponent);
+            } else if shape.numeric && several && self.latex() {
+                self.paren(out, start);
+            } else {
+                let need = if several && !shape.spliced {
                     Prec::Power
                 } else {
                     Prec::Product
                 };
-                let text = if numeric && several && self.latex() {
-                    self.paren(&out.text)
-                } else {
-                    self.at_least(out, need)
-                };
-                Out {
-                    text,
-                    prec: Prec::Power,
-                    numeric,
-                    spliced: false,
-                }
-            } else {
-                let text = self.power(out, exponent);
-                Out::new(text, Prec::Power)
-            };
-            parts.push(part);
+                self.at_least(out, start, shape, need);
+            }
         }
-        if parts.is_empty() {
-            return None;
-        }
-        let separator = match self.notation {
-            Notation::Plain => "*",
-            Notation::Latex => " ",
-        };
-        Some(
-            parts
-                .into_iter()
-                .map(|p| p.text)
-                .collect::<Vec<_>>()
-                .join(separator),
-        )
     }
 
-    fn power(&self, base: Out, exponent: i32) -> String {
-        let base = if base.prec < Prec::Atom || base.numeric || self.is_call(&base.text) {
-            self.paren(&base.text)
-        } else {
-            base.text
-        };
-        if self.latex() {
-            format!("{{{base}}}^{{{exponent}}}")
+    /// Raises what was written from `start` on to `exponent`.
+    fn power(&self, out: &mut String, start: usize, base: Shape, exponent: i32) {
+        // A call reads ambiguously under a power: (σ(h))^2.
+        let is_call = out.ends_with(')') || out.ends_with("\\right)");
+        if base.prec < Prec::Atom || base.numeric || is_call {
+            self.paren(out, start);
+        }
+        let _ = if self.latex() {
+            out.insert(start, '{');
+            write!(out, "}}^{{{exponent}}}")
         } else if exponent < 0 {
-            format!("{base}^({exponent})")
+            write!(out, "^({exponent})")
         } else {
-            format!("{base}^{exponent}")
+            write!(out, "^{exponent}")
+        };
+    }
+
+    /// The arguments, separated by commas.
+    fn args(&self, args: &[ExprId], out: &mut String) {
+        for (index, &arg) in args.iter().enumerate() {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            self.expr(arg, out);
         }
     }
 
-    /// Whether a printed atom is a function application (which reads ambiguously under a power).
-    fn is_call(&self, text: &str) -> bool {
-        text.ends_with(')') || text.ends_with("\\right)")
-    }
-
-    fn apply(&self, func: Func, args: &[ExprId]) -> Out {
-        let arg = |k: usize| self.expr(args[k]).text;
-        if self.closed_form {
-            match func {
-                Func::Sigmoid => {
-                    let minus = self.pool_neg_text(args[0]);
-                    return if self.latex() {
-                        Out::new(format!("\\frac{{1}}{{1 + e^{{{minus}}}}}"), Prec::Atom)
-                    } else {
-                        Out::new(format!("1/(1 + exp({minus}))"), Prec::Product)
-                    };
+    fn apply(&self, func: Func, args: &[ExprId], out: &mut String) -> Shape {
+        let latex = self.latex();
+        match func {
+            Func::Sigmoid | Func::Softplus if self.closed_form => {
+                let sigmoid = func == Func::Sigmoid;
+                let (open, close) = match (sigmoid, latex) {
+                    (true, true) => ("\\frac{1}{1 + e^{", "}}"),
+                    (true, false) => ("1/(1 + exp(", "))"),
+                    (false, true) => ("\\ln\\left(1 + e^{", "}\\right)"),
+                    (false, false) => ("log(1 + exp(", "))"),
+                };
+                out.push_str(open);
+                if sigmoid {
+                    self.negated(args[0], out);
+                } else {
+                    self.expr(args[0], out);
                 }
-                Func::Softplus => {
-                    let x = arg(0);
-                    return if self.latex() {
-                        Out::new(format!("\\ln\\left(1 + e^{{{x}}}\\right)"), Prec::Atom)
-                    } else {
-                        Out::new(format!("log(1 + exp({x}))"), Prec::Atom)
-                    };
+                out.push_str(close);
+                if sigmoid && !latex {
+                    return Shape::new(Prec::Product);
                 }
-                _ => {}
+            }
+            Func::Exp if latex => {
+                out.push_str("e^{");
+                self.expr(args[0], out);
+                out.push('}');
+            }
+            Func::Softmax(i) => {
+                let _ = if latex {
+                    write!(out, "\\operatorname{{softmax}}_{{{}}}\\left(", i + 1)
+                } else {
+                    write!(out, "softmax(")
+                };
+                self.args(args, out);
+                let _ = if latex {
+                    write!(out, "\\right)")
+                } else {
+                    write!(out, ")[{}]", i + 1)
+                };
+            }
+            _ => {
+                out.push_str(if latex { func.latex() } else { func.name() });
+                out.push_str(if latex { "\\left(" } else { "(" });
+                self.args(args, out);
+                out.push_str(if latex { "\\right)" } else { ")" });
             }
         }
-        let all_args = || {
-            args.iter()
-                .map(|&a| self.expr(a).text)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let text = match (self.notation, func) {
-            (Notation::Latex, Func::Exp) => format!("e^{{{}}}", arg(0)),
-            (Notation::Latex, Func::Softmax(i)) => {
-                format!(
-                    "\\operatorname{{softmax}}_{{{}}}\\left({}\\right)",
-                    i + 1,
-                    all_args()
-                )
-            }
-            (Notation::Latex, _) => {
-                format!("{}\\left({}\\right)", func.latex(), all_args())
-            }
-            (Notation::Plain, Func::Softmax(i)) => format!("softmax({})[{}]", all_args(), i + 1),
-            (Notation::Plain, _) => format!("{}({})", func.name(), all_args()),
-        };
-        Out::new(text, Prec::Atom)
+        Shape::new(Prec::Atom)
     }
 
-    /// The text of `-x`, simplified (so σ(-3/125) prints e^{3/125}).
-    fn pool_neg_text(&self, x: ExprId) -> String {
+    /// `-x`, simplified (so σ(-3/125) prints e^{3/125}).
+    fn negated(&self, x: ExprId, out: &mut String) {
         match self.pool.node(x) {
-            Node::Const(value) => self.rational(&-value).text,
-            Node::Mul(c, factors) => self.product(&-c, factors).text,
-            Node::Add(c, terms) => {
-                let negated: Vec<(BigRational, ExprId)> =
-                    terms.iter().map(|(k, t)| (-k, *t)).collect();
-                self.sum(&-c, &negated).text
+            Node::Const(value) => {
+                self.rational(value, true, out);
             }
-            _ => format!("-{}", self.at_least(self.expr(x), Prec::Power)),
+            Node::Mul(c, factors) => {
+                self.product(c, factors, true, out);
+            }
+            Node::Add(c, terms) => {
+                self.sum(c, terms, true, out);
+            }
+            _ => {
+                out.push('-');
+                let start = out.len();
+                let shape = self.expr(x, out);
+                self.at_least(out, start, shape, Prec::Power);
+            }
         }
     }
 }
