@@ -4,7 +4,7 @@
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use crate::eval::decimal::Decimal;
 use crate::symbolic::print::Notation;
@@ -48,7 +48,52 @@ pub fn half_unit(decimal: &Decimal) -> String {
 /// the point (3/10 is `0.3`, -3/25 is `-0.12`); `None` for 1/3.
 pub fn exact_decimal(value: &BigRational) -> Option<String> {
     // denominator = 2^twos · 5^fives exactly, or the expansion does not terminate.
-    let denominator = value.denom();
+    let (twos, fives) = match value.denom().to_u64() {
+        Some(denominator) => machine_twos_fives(denominator)?,
+        None => big_twos_fives(value.denom())?,
+    };
+    let places = twos.max(fives);
+    if places > 40 {
+        return None;
+    }
+    // value · 10^places = numerator · 2^(places − twos) · 5^(places − fives): no division.
+    let (up2, up5) = (places - twos, (places - fives) as u32);
+    let machine = value.numer().to_i128().and_then(|n| {
+        n.checked_mul(1i128.checked_shl(up2 as u32)?)?
+            .checked_mul(5i128.checked_pow(up5)?)
+    });
+    let scaled = match machine {
+        Some(scaled) => scaled.to_string(),
+        None => ((value.numer() << up2) * BigInt::from(5).pow(up5)).to_string(),
+    };
+    let (sign, digits) = match scaled.strip_prefix('-') {
+        Some(digits) => ("-", digits),
+        None => ("", &scaled[..]),
+    };
+    if places == 0 {
+        return Some(scaled);
+    }
+    let places = places as usize;
+    let padded = format!("{digits:0>width$}", width = places + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    Some(format!("{sign}{whole}.{fraction}"))
+}
+
+/// The powers of 2 and 5 whose product is `denominator`, `None` when it has another factor.
+fn machine_twos_fives(denominator: u64) -> Option<(u64, u64)> {
+    let twos = u64::from(denominator.trailing_zeros());
+    let mut rest = denominator >> twos;
+    let mut fives = 0;
+    while rest.is_multiple_of(5) {
+        rest /= 5;
+        fives += 1;
+    }
+    (rest == 1).then_some((twos, fives))
+}
+
+/// `machine_twos_fives` for a denominator beyond 64 bits (more than 40 fives is refused early:
+/// the expansion would be longer than `exact_decimal` writes).
+fn big_twos_fives(denominator: &BigInt) -> Option<(u64, u64)> {
     let twos = denominator.trailing_zeros().unwrap_or(0);
     let mut rest = denominator >> twos;
     let five = BigInt::from(5);
@@ -61,21 +106,7 @@ pub fn exact_decimal(value: &BigRational) -> Option<String> {
         rest = quotient;
         fives += 1;
     }
-    let places = twos.max(fives);
-    if places > 40 {
-        return None;
-    }
-    // value · 10^places = numerator · 2^(places − twos) · 5^(places − fives): no division.
-    let scaled = (value.numer() << (places - twos)) * five.pow((places - fives) as u32);
-    let sign = if scaled.is_negative() { "-" } else { "" };
-    let digits = scaled.abs().to_string();
-    if places == 0 {
-        return Some(format!("{sign}{digits}"));
-    }
-    let places = places as usize;
-    let padded = format!("{digits:0>width$}", width = places + 1);
-    let (whole, fraction) = padded.split_at(padded.len() - places);
-    Some(format!("{sign}{whole}.{fraction}"))
+    Some((twos, fives))
 }
 
 #[cfg(test)]
@@ -117,5 +148,25 @@ mod tests {
         assert_eq!(exact_decimal(&two41), None);
         let five41 = BigRational::new(1.into(), BigInt::from(5).pow(41));
         assert_eq!(exact_decimal(&five41), None);
+        // Numerators and scalings past 128 bits take the BigInt route, with the same digits.
+        let huge = BigRational::new(-BigInt::from(10).pow(45) - 7, BigInt::from(2).pow(40));
+        let text = exact_decimal(&huge).unwrap();
+        assert_eq!(
+            text,
+            "-909494701772928237915039062500000.0000000000063664629124104976654052734375"
+        );
+        assert_eq!(Decimal::parse(&text).unwrap().to_rational(), huge);
+        for (n, d) in [
+            (1, 3),
+            (7, 1 << 20),
+            (-123_456_789, 5_i64.pow(13)),
+            (i64::MAX, 1 << 40),
+        ] {
+            let q = BigRational::new(n.into(), d.into());
+            match exact_decimal(&q) {
+                Some(text) => assert_eq!(Decimal::parse(&text).unwrap().to_rational(), q),
+                None => assert!(d % 3 == 0),
+            }
+        }
     }
 }
