@@ -1,7 +1,7 @@
-//! Building a report: closed forms first (they add to the pool), then the forward pass and the
-//! node gradients in order (each node's expanded form feeds the ones after it), then every
-//! given value, parameter gradient and update, which are independent of each other and are
-//! written on all cores. The output does not depend on the number of cores.
+//! Building a report: closed forms first (they add to the pool), then the forward steps and the
+//! node gradients' expanded forms in backward order (each feeds the ones after it), then every
+//! given value, gradient step and update, which are independent of each other and are written
+//! on all cores. The output does not depend on the number of cores.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -169,10 +169,10 @@ enum Job {
 /// A definition made by the gradient at `position` of the backward order.
 type Defined = (usize, String, Definition);
 
-/// What is written before the independent pieces: the forward pass and the node gradients.
+/// What is written before the independent pieces: the forward pass, and the definitions the
+/// node gradients' expanded forms made.
 struct Head {
     forward: Map<ForwardStep>,
-    nodes: FxHashMap<SymbolId, GradientStep>,
     definitions: Vec<Defined>,
 }
 
@@ -180,32 +180,31 @@ struct Head {
 trait Collect: Send {
     /// Room for `jobs` pieces.
     fn for_jobs(jobs: usize) -> Self;
-    fn given(&mut self, name: &str, id: SymbolId, given: Given);
-    /// A gradient step, built by the thread (`Some`) or a node's from the head (`None`).
-    fn gradient(&mut self, name: &str, id: SymbolId, step: Option<GradientStep>, head: &Head);
-    fn update(&mut self, name: &str, id: SymbolId, update: UpdateStep);
+    fn given(&mut self, name: &str, given: Given);
+    fn gradient(&mut self, name: &str, step: GradientStep);
+    fn update(&mut self, name: &str, update: UpdateStep);
 }
 
 /// Pieces kept for the report.
 #[derive(Default)]
 struct Kept {
-    given: Vec<(SymbolId, Given)>,
-    gradients: Vec<(SymbolId, GradientStep)>,
-    updates: Vec<(SymbolId, UpdateStep)>,
+    given: Vec<(String, Given)>,
+    gradients: Vec<(String, GradientStep)>,
+    updates: Vec<(String, UpdateStep)>,
 }
 
 impl Collect for Kept {
     fn for_jobs(_: usize) -> Self {
         Kept::default()
     }
-    fn given(&mut self, _: &str, id: SymbolId, given: Given) {
-        self.given.push((id, given));
+    fn given(&mut self, name: &str, given: Given) {
+        self.given.push((name.to_string(), given));
     }
-    fn gradient(&mut self, _: &str, id: SymbolId, step: Option<GradientStep>, _: &Head) {
-        self.gradients.extend(step.map(|step| (id, step)));
+    fn gradient(&mut self, name: &str, step: GradientStep) {
+        self.gradients.push((name.to_string(), step));
     }
-    fn update(&mut self, _: &str, id: SymbolId, update: UpdateStep) {
-        self.updates.push((id, update));
+    fn update(&mut self, name: &str, update: UpdateStep) {
+        self.updates.push((name.to_string(), update));
     }
 }
 
@@ -229,16 +228,13 @@ impl Collect for Serialized {
     fn for_jobs(jobs: usize) -> Self {
         Serialized(Vec::with_capacity(jobs * BYTES_PER_PIECE))
     }
-    fn given(&mut self, name: &str, _: SymbolId, given: Given) {
+    fn given(&mut self, name: &str, given: Given) {
         self.member(name, &given);
     }
-    fn gradient(&mut self, name: &str, id: SymbolId, step: Option<GradientStep>, head: &Head) {
-        match step {
-            Some(step) => self.member(name, &step),
-            None => self.member(name, &head.nodes[&id]),
-        }
+    fn gradient(&mut self, name: &str, step: GradientStep) {
+        self.member(name, &step);
     }
-    fn update(&mut self, name: &str, _: SymbolId, update: UpdateStep) {
+    fn update(&mut self, name: &str, update: UpdateStep) {
         self.member(name, &update);
     }
 }
@@ -252,34 +248,40 @@ impl Shared<'_> {
     /// expanded form is inlined into the next.
     fn head(&mut self, order: &[SymbolId]) -> Head {
         let network = self.network;
-        let writer = Writer::new(self);
+        let shared = &*self;
+        // A forward step prints a whole equation: worth a thread at an eighth of the steps.
+        let per_thread = (self.steps_per_thread / 8).max(1);
+        let steps = map_chunks(&network.equations, per_thread, |equations| {
+            let writer = Writer::new(shared);
+            let steps: Vec<ForwardStep> =
+                equations.iter().map(|eq| writer.forward_step(eq)).collect();
+            steps
+        });
+        let names = network
+            .equations
+            .iter()
+            .map(|eq| network.name(eq.node).to_string());
         let forward = sized_map(
             network.equations.len(),
-            network
-                .equations
-                .iter()
-                .map(|eq| (network.name(eq.node).to_string(), writer.forward_step(eq))),
+            names.zip(steps.into_iter().flatten()),
         );
-        let mut nodes = FxHashMap::default();
+        // Node gradients' expanded forms in backward order: each is inlined into the next.
+        // The rest of their steps is written with the other gradients.
+        let writer = Writer::new(self);
         let mut expanded = FxHashMap::default();
         for (position, &id) in order.iter().enumerate() {
-            if network.symbol(id).is_node()
-                && let Some((step, prec)) = writer.gradient_step(id, position, &expanded)
+            if let Some(gradient) = self.derivation.gradient(id)
+                && network.symbol(id).is_node()
             {
-                let kept = Expanded {
-                    text: step.expanded.clone(),
-                    prec,
-                    chars: step.expanded.plain.chars().count(),
-                };
-                expanded.insert(id, kept);
-                nodes.insert(id, step);
+                let (text, prec) = writer.expanded_text(position, gradient, &expanded);
+                let chars = text.plain.chars().count();
+                expanded.insert(id, Expanded { text, prec, chars });
             }
         }
         let definitions = writer.definitions.into_inner();
         self.expanded = expanded;
         Head {
             forward,
-            nodes,
             definitions,
         }
     }
@@ -303,12 +305,12 @@ impl Shared<'_> {
     }
 
     /// Runs `jobs` on all cores, each thread with its own writer, the results in job order.
-    fn run<C: Collect>(&self, jobs: &[Job], head: &Head) -> Vec<(C, Vec<Defined>)> {
+    fn run<C: Collect>(&self, jobs: &[Job]) -> Vec<(C, Vec<Defined>)> {
         map_chunks(jobs, self.steps_per_thread, |jobs| {
             let writer = Writer::new(self);
             let mut collected = C::for_jobs(jobs.len());
             for &job in jobs {
-                writer.write(job, head, &mut collected);
+                writer.write(job, &mut collected);
             }
             (collected, writer.definitions.into_inner())
         })
@@ -319,23 +321,15 @@ impl Shared<'_> {
         let mut head = self.head(order);
         let mut definitions = std::mem::take(&mut head.definitions);
         let jobs: Vec<Job> = self.jobs(order).concat();
-        let named = |id: SymbolId| network.name(id).to_string();
         let mut given = sized_map(network.symbols.len(), std::iter::empty());
-        let mut declared: FxHashMap<SymbolId, GradientStep> = FxHashMap::default();
+        let mut gradients = sized_map(order.len(), std::iter::empty());
         let mut updates = sized_map(network.symbols.len(), std::iter::empty());
-        for (kept, defined) in self.run::<Kept>(&jobs, &head) {
-            given.extend(kept.given.into_iter().map(|(id, g)| (named(id), g)));
-            declared.extend(kept.gradients);
-            updates.extend(kept.updates.into_iter().map(|(id, u)| (named(id), u)));
+        for (kept, defined) in self.run::<Kept>(&jobs) {
+            given.extend(kept.given);
+            gradients.extend(kept.gradients);
+            updates.extend(kept.updates);
             definitions.extend(defined);
         }
-        let gradients = sized_map(
-            order.len(),
-            order.iter().filter_map(|id| {
-                let step = head.nodes.remove(id).or_else(|| declared.remove(id))?;
-                Some((named(*id), step))
-            }),
-        );
         Report {
             title: network.title.clone(),
             seed: network.seed,
@@ -382,15 +376,15 @@ impl Shared<'_> {
         key(out, "loss_name")?;
         json(out, &network.name(network.loss))?;
         key(out, "given")?;
-        self.stream(&given, &head, &mut definitions, out)?;
+        self.stream(&given, &mut definitions, out)?;
         key(out, "forward")?;
         json(out, &head.forward)?;
         key(out, "gradients")?;
-        self.stream(&gradients, &head, &mut definitions, out)?;
+        self.stream(&gradients, &mut definitions, out)?;
         key(out, "definitions")?;
         json(out, &first_use(definitions))?;
         key(out, "updates")?;
-        self.stream(&updates, &head, &mut Vec::new(), out)?;
+        self.stream(&updates, &mut Vec::new(), out)?;
         key(out, "loss")?;
         json(out, &self.loss())?;
         key(out, "calculator")?;
@@ -404,14 +398,13 @@ impl Shared<'_> {
     fn stream(
         &self,
         jobs: &[Job],
-        head: &Head,
         definitions: &mut Vec<Defined>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         out.write_all(b"{")?;
         let mut first = true;
         for batch in jobs.chunks(self.jobs_per_batch) {
-            for (Serialized(text), defined) in self.run::<Serialized>(batch, head) {
+            for (Serialized(text), defined) in self.run::<Serialized>(batch) {
                 definitions.extend(defined);
                 // Every member starts with a comma; the section's first needs none.
                 let text = match text.split_first() {
@@ -505,25 +498,22 @@ impl<'s> Writer<'s> {
         }
     }
 
-    fn write<C: Collect>(&self, job: Job, head: &Head, collected: &mut C) {
+    fn write<C: Collect>(&self, job: Job, collected: &mut C) {
         let name = |id: SymbolId| self.network.name(id);
         match job {
             Job::Given(id) => {
                 if let Some(given) = self.given(id) {
-                    collected.given(name(id), id, given);
+                    collected.given(name(id), given);
                 }
             }
-            Job::Gradient(id, _) if head.nodes.contains_key(&id) => {
-                collected.gradient(name(id), id, None, head);
-            }
             Job::Gradient(id, position) => {
-                if let Some((step, _)) = self.gradient_step(id, position, &self.shared.expanded) {
-                    collected.gradient(name(id), id, Some(step), head);
+                if let Some(step) = self.gradient_step(id, position) {
+                    collected.gradient(name(id), step);
                 }
             }
             Job::Update(id) => {
                 if let Some(update) = self.update_step(id) {
-                    collected.update(name(id), id, update);
+                    collected.update(name(id), update);
                 }
             }
         }
@@ -574,12 +564,7 @@ impl<'s> Writer<'s> {
 
     /// The gradient step at `position` of the backward order, with how loosely its expanded
     /// form binds; `expanded` holds the node gradients' expanded forms written so far.
-    fn gradient_step(
-        &self,
-        id: SymbolId,
-        position: usize,
-        expanded: &FxHashMap<SymbolId, Expanded>,
-    ) -> Option<(GradientStep, Prec)> {
+    fn gradient_step(&self, id: SymbolId, position: usize) -> Option<GradientStep> {
         let gradient = self.shared.derivation.gradient(id)?;
         let real = self.shared.values.gradient(id)?;
         let kind = match self.network.symbol(id).kind {
@@ -595,8 +580,15 @@ impl<'s> Writer<'s> {
                 local_raw: self.names(term.local),
             })
             .collect();
-        let (expanded, prec) = self.expanded_text(position, gradient, expanded);
-        let step = GradientStep {
+        // A node's expanded form was written with the head; the others use it.
+        let expanded = match self.shared.expanded.get(&id) {
+            Some(node) => node.text.clone(),
+            None => {
+                self.expanded_text(position, gradient, &self.shared.expanded)
+                    .0
+            }
+        };
+        Some(GradientStep {
             kind,
             symbol: self.grad_text(id),
             partials: self.partials(id, &gradient.terms),
@@ -607,8 +599,7 @@ impl<'s> Writer<'s> {
             substituted: self.numbers(gradient.factored),
             terms,
             value: self.value(real, self.shared.closed.sym(Sym::Grad(id))),
-        };
-        Some((step, prec))
+        })
     }
 
     /// The expanded form as printed: the chain rule with every child gradient replaced by its
