@@ -485,9 +485,9 @@ impl Pool {
 
     /// The symbols an expression mentions, each once, in order of first appearance.
     pub fn symbols(&self, id: ExprId) -> Vec<Sym> {
-        let mut seen = rustc_hash::FxHashSet::default();
         let mut found = Vec::new();
         let mut stack = vec![id];
+        // A symbol is one node of the pool, so visiting each node once finds it once.
         let mut visited = rustc_hash::FxHashSet::default();
         while let Some(id) = stack.pop() {
             if !visited.insert(id) {
@@ -495,11 +495,7 @@ impl Pool {
             }
             match self.node(id) {
                 Node::Const(_) => {}
-                Node::Sym(sym) => {
-                    if seen.insert(*sym) {
-                        found.push(*sym);
-                    }
-                }
+                Node::Sym(sym) => found.push(*sym),
                 Node::Add(_, terms) => stack.extend(terms.iter().rev().map(|&(_, t)| t)),
                 Node::Mul(_, factors) => stack.extend(factors.iter().rev().map(|&(b, _)| b)),
                 Node::Apply(_, args) => stack.extend(args.iter().rev()),

@@ -29,10 +29,14 @@ impl ClosedForms {
         values: &Values,
         gradients: &[SymbolId],
     ) -> ClosedForms {
+        let expected = network.equations.len() + gradients.len();
         let mut finder = Finder {
             derivation,
             values,
-            forms: ClosedForms::default(),
+            forms: ClosedForms {
+                syms: FxHashMap::with_capacity_and_hasher(2 * expected, Default::default()),
+                updated: FxHashMap::default(),
+            },
             sizes: FxHashMap::default(),
         };
         // In report order, and only for values that are not rational (those print as
