@@ -1011,7 +1011,7 @@ mod tests {
         for _ in 0..20_000 {
             let num = BigInt::from(next() >> (next() % 64))
                 * if next().is_multiple_of(2) { 1 } else { -1 };
-            let den = BigInt::from(1 + (next() >> (next() % 64 + 1)));
+            let den = BigInt::from(1 + (next() >> (next() % 63 + 1)));
             let q = BigRational::new(num, den);
             let prec = 1 + (next() % 130) as u32;
             let (sign, mag, exp) = rational_sticky(&q, prec);
