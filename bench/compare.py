@@ -111,21 +111,19 @@ def measure_bpsheet(binary, spec, out_path, budget):
 
 def read_report(path):
     """The given values (name -> exact decimal) and the loss's value, without loading the whole
-    (possibly 500 MB) JSON: the report is pretty-printed, `given` comes first and `loss` last."""
-    given, name = {}, None
+    (possibly 200 MB) one-line JSON: `given` comes first and `loss` near the end."""
+    decoder = json.JSONDecoder()
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith('  "forward"'):
-                break
-            if m := re.match(r'^    "([^"]+)": \{$', line):
-                name = m[1]
-            elif name and (m := re.match(r'^      "value": "([^"]+)",?$', line)):
-                given[name] = m[1]
+        head = f.read(64 << 20)
+    section = head.index('"given":') + len('"given":')
+    given, _ = decoder.raw_decode(head, section)
     with open(path, "rb") as f:
         f.seek(max(0, os.path.getsize(path) - (1 << 20)))
         tail = f.read().decode("utf-8", "replace")
-    loss = re.search(r'\n  "loss": \{\n    "[^"]+": \{\n.*?\n      "value": "([^"]+)"', tail, re.S)
-    return given, loss[1]
+    section = tail.rindex('"loss":') + len('"loss":')
+    loss, _ = decoder.raw_decode(tail, section)
+    (value,) = [entry["value"] for entry in loss.values()]
+    return {name: entry["value"] for name, entry in given.items()}, value
 
 
 def count_edges(path):

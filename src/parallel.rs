@@ -2,6 +2,7 @@
 //! on the number of cores), on threads with the same large stack as the main one.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// The stack of every bpsheet thread: deeply nested input is checked iteratively where it can
 /// be, but printing and dropping deep expressions is recursive.
@@ -14,7 +15,10 @@ pub fn map_chunks<T: Sync, R: Send>(
     min_chunk: usize,
     work: impl Fn(&[T]) -> R + Sync,
 ) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    // Asked once: the answer reads the cgroup's CPU quota from /sys on every call.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
     let threads = cores.min(items.len() / min_chunk.max(1)).max(1);
     if threads == 1 {
         return vec![work(items)];
