@@ -17,8 +17,8 @@ pub fn map_chunks<T: Sync, R: Send>(
 ) -> Vec<R> {
     // Asked once: the answer reads the cgroup's CPU quota from /sys on every call.
     static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES
-        .get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
+    let cores =
+        *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
     let threads = cores.min(items.len() / min_chunk.max(1)).max(1);
     if threads == 1 {
         return vec![work(items)];

@@ -2,7 +2,7 @@
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
 use super::real::{EvalError, Evaluator, Real, Uses, domain_error};
-use crate::graph::{Network, SymbolId};
+use crate::graph::{Equation, Network, SymbolId};
 use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::Sym;
@@ -201,32 +201,139 @@ fn gradient_value(
     })
 }
 
-/// Evaluates every equation in order on top of the declared values.
+/// Evaluates every equation on top of the declared values (see `Pass::run`).
 fn forward_pass(
     network: &Network,
     derivation: &Derivation,
     evaluator: &mut Evaluator<'_>,
-    mut values: Vec<Option<Real>>,
+    values: Vec<Option<Real>>,
     stage: fn(SymbolId) -> Stage,
 ) -> Result<Vec<Option<Real>>, Failure> {
-    for equation in &network.equations {
+    let pass = Pass {
+        network,
+        derivation,
+        stage,
+    };
+    pass.run(evaluator, values)
+}
+
+/// Fewer equations of a level than this a core are evaluated on one thread.
+const EQUATIONS_PER_THREAD: usize = 16;
+
+/// One forward pass: the equations, and what a failure is reported as.
+struct Pass<'a> {
+    network: &'a Network,
+    derivation: &'a Derivation,
+    stage: fn(SymbolId) -> Stage,
+}
+
+impl Pass<'_> {
+    /// Level by level (an equation's level is one more than the highest of the nodes it
+    /// reads), each wide level on all cores. A failure is reported as one pass in equation
+    /// order meets it: the pass is then redone so.
+    fn run(
+        &self,
+        evaluator: &mut Evaluator<'_>,
+        mut values: Vec<Option<Real>>,
+    ) -> Result<Vec<Option<Real>>, Failure> {
+        let network = self.network;
+        let levels = levels(network, self.derivation);
+        if levels
+            .iter()
+            .all(|level| level.len() < 2 * EQUATIONS_PER_THREAD)
+        {
+            return self.in_order(evaluator, values);
+        }
+        for level in &levels {
+            let equations: Vec<&Equation> = level.iter().map(|&i| &network.equations[i]).collect();
+            let computed = if level.len() < 2 * EQUATIONS_PER_THREAD {
+                vec![self.evaluate_all(evaluator, &equations, &values)]
+            } else {
+                let prec = evaluator.prec();
+                map_chunks(&equations, EQUATIONS_PER_THREAD, |chunk| {
+                    let mut evaluator = Evaluator::new(&self.derivation.pool, prec);
+                    self.evaluate_all(&mut evaluator, chunk, &values)
+                })
+            };
+            let computed: Result<Vec<Vec<Real>>, Failure> = computed.into_iter().collect();
+            let Ok(computed) = computed else {
+                for equation in &network.equations {
+                    values[equation.node.index()] = None;
+                }
+                evaluator.reset();
+                return self.in_order(evaluator, values);
+            };
+            for (equation, value) in equations.iter().zip(computed.into_iter().flatten()) {
+                values[equation.node.index()] = Some(value);
+            }
+        }
+        Ok(values)
+    }
+
+    /// Every equation in order.
+    fn in_order(
+        &self,
+        evaluator: &mut Evaluator<'_>,
+        mut values: Vec<Option<Real>>,
+    ) -> Result<Vec<Option<Real>>, Failure> {
+        for equation in &self.network.equations {
+            let value = self.evaluate_all(evaluator, &[equation], &values)?;
+            values[equation.node.index()] = value.into_iter().next();
+        }
+        Ok(values)
+    }
+
+    /// The values of `equations`, none of which reads another.
+    fn evaluate_all(
+        &self,
+        evaluator: &mut Evaluator<'_>,
+        equations: &[&Equation],
+        values: &[Option<Real>],
+    ) -> Result<Vec<Real>, Failure> {
+        let bind = |sym: Sym| match sym {
+            Sym::Value(s) => values[s.index()].clone(),
+            Sym::Grad(_) => None,
+        };
+        equations
+            .iter()
+            .map(|equation| {
+                let body = self
+                    .derivation
+                    .body(equation.node)
+                    .expect("every equation has a body");
+                evaluator.eval(body, &bind).map_err(|error| Failure {
+                    error,
+                    stage: (self.stage)(equation.node),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The equations' indices by level, each level in equation order.
+fn levels(network: &Network, derivation: &Derivation) -> Vec<Vec<usize>> {
+    let mut level_of = vec![0usize; network.symbols.len()];
+    let mut levels: Vec<Vec<usize>> = Vec::new();
+    for (i, equation) in network.equations.iter().enumerate() {
         let body = derivation
             .body(equation.node)
             .expect("every equation has a body");
-        let value = {
-            let bind = |sym: Sym| match sym {
-                Sym::Value(s) => values[s.index()].clone(),
-                Sym::Grad(_) => None,
-            };
-            evaluator.eval(body, &bind)
+        let level = derivation
+            .pool
+            .symbols(body)
+            .into_iter()
+            .map(|sym| match sym {
+                Sym::Value(s) | Sym::Grad(s) => level_of[s.index()],
+            })
+            .max()
+            .unwrap_or(0);
+        level_of[equation.node.index()] = level + 1;
+        if levels.len() <= level {
+            levels.resize_with(level + 1, Vec::new);
         }
-        .map_err(|error| Failure {
-            error,
-            stage: stage(equation.node),
-        })?;
-        values[equation.node.index()] = Some(value);
+        levels[level].push(i);
     }
-    Ok(values)
+    levels
 }
 
 #[cfg(test)]
@@ -235,8 +342,34 @@ mod tests {
     use crate::diag::Source;
     use crate::pipeline;
 
-    /// Gradients and updates evaluated on several threads are those one evaluator computes in
-    /// gradient order.
+    /// A failure in a wide level is the one a pass in equation order meets first.
+    #[test]
+    fn a_failure_in_a_wide_level_is_the_first_in_equation_order() {
+        let mut spec = String::from("input x = 1/2\ntarget y = 1\n");
+        for i in 0..40 {
+            spec += &format!("param w{i} = {}/100\nh{i} = w{i} * x\n", i + 1);
+        }
+        // `bad` fails first in equation order, but on the second level; `worse`, after it, on
+        // the first: level by level alone would meet `worse` first.
+        spec += "bad = log(h0 - 1)\nworse = log(x - 2)\n";
+        let terms: Vec<String> = (0..40).map(|i| format!("h{i}")).collect();
+        spec += &format!(
+            "z = {} + bad + worse\nloss L = (y - z)^2\n",
+            terms.join(" + ")
+        );
+        let loaded = pipeline::load_source(Source::new("t.bp".to_string(), spec), None)
+            .unwrap_or_else(|_| panic!("the spec loads"));
+        let derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
+        let network = &loaded.network;
+        assert!(levels(network, &derivation)[0].len() >= 2 * EQUATIONS_PER_THREAD);
+        let failure = evaluate(network, &derivation, 92).unwrap_err();
+        let bad = network.lookup("bad").unwrap();
+        assert_eq!(failure.stage, Stage::Forward(bad));
+        assert!(matches!(failure.error, EvalError::LogOfNonPositive(_)));
+    }
+
+    /// Values, gradients and updates evaluated on several threads are those one evaluator
+    /// computes in equation and gradient order.
     #[test]
     fn threads_do_not_change_the_values() {
         let inputs: Vec<String> = (0..40)
@@ -257,6 +390,40 @@ mod tests {
             network.params().count() > 2 * DECLARED_PER_THREAD,
             "enough declared quantities for several threads"
         );
+        let same =
+            |a: &Real, b: &Real| a.as_exact() == b.as_exact() && a.enclosure() == b.enclosure();
+        // The forward passes, in equation order on one evaluator (the 40 equations of the
+        // hidden layer are one level, written on several threads).
+        assert!(levels(network, &derivation)[0].len() >= 2 * EQUATIONS_PER_THREAD);
+        let mut evaluator = Evaluator::new(&derivation.pool, prec);
+        let declared = |id: SymbolId| {
+            let symbol = network.symbol(id);
+            symbol.value.clone().map(|v| Real::exact(v, prec))
+        };
+        let pass = |stage| Pass {
+            network,
+            derivation: &derivation,
+            stage,
+        };
+        let forward = pass(Stage::Forward)
+            .in_order(&mut evaluator, network.ids().map(declared).collect())
+            .unwrap();
+        for id in network.ids() {
+            match (&forward[id.index()], values.value(id)) {
+                (Some(a), Some(b)) => assert!(same(a, b), "{}", network.name(id)),
+                (None, None) => {}
+                _ => panic!("{} evaluated on one route only", network.name(id)),
+            }
+        }
+        let after: Vec<Option<Real>> = network
+            .ids()
+            .map(|id| values.updated(id).cloned().or_else(|| declared(id)))
+            .collect();
+        let mut evaluator = Evaluator::new(&derivation.pool, prec);
+        let after = pass(Stage::After).in_order(&mut evaluator, after).unwrap();
+        let loss_after = after[network.loss.index()].as_ref().unwrap();
+        assert!(same(loss_after, values.loss_after.as_ref().unwrap()));
+
         let mut evaluator = Evaluator::new(&derivation.pool, prec);
         let mut gradients: Vec<Option<Real>> = vec![None; network.symbols.len()];
         for id in gradient_order(network).filter(|&id| derivation.gradient(id).is_some()) {
@@ -265,8 +432,6 @@ mod tests {
                     .unwrap();
             gradients[id.index()] = Some(value);
         }
-        let same =
-            |a: &Real, b: &Real| a.as_exact() == b.as_exact() && a.enclosure() == b.enclosure();
         let rate = values.value(network.rate.unwrap()).unwrap();
         for id in network.ids() {
             match (&gradients[id.index()], values.gradient(id)) {
