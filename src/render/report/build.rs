@@ -144,7 +144,9 @@ struct Shared<'a> {
     closed: ClosedForms,
     /// The expanded form of each node's gradient.
     expanded: FxHashMap<SymbolId, Expanded>,
+    /// Independent steps a thread takes at least.
     steps_per_thread: usize,
+    /// Jobs a batch of streamed JSON holds.
     jobs_per_batch: usize,
 }
 
@@ -244,8 +246,9 @@ impl Collect for Serialized {
 const JOBS_PER_BATCH: usize = 1 << 14;
 
 impl Shared<'_> {
-    /// The forward pass and the node gradients in backward order, on this thread: each node's
-    /// expanded form is inlined into the next.
+    /// The forward steps (on all cores), and the node gradients' expanded forms in backward
+    /// order (each is inlined into the next; the rest of their steps is written with the other
+    /// gradients).
     fn head(&mut self, order: &[SymbolId]) -> Head {
         let network = self.network;
         let shared = &*self;
@@ -265,8 +268,6 @@ impl Shared<'_> {
             network.equations.len(),
             names.zip(steps.into_iter().flatten()),
         );
-        // Node gradients' expanded forms in backward order: each is inlined into the next.
-        // The rest of their steps is written with the other gradients.
         let writer = Writer::new(self);
         let mut expanded = FxHashMap::default();
         for (position, &id) in order.iter().enumerate() {
