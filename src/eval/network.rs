@@ -237,14 +237,7 @@ impl Pass<'_> {
         mut values: Vec<Option<Real>>,
     ) -> Result<Vec<Option<Real>>, Failure> {
         let network = self.network;
-        let levels = levels(network, self.derivation);
-        if levels
-            .iter()
-            .all(|level| level.len() < 2 * EQUATIONS_PER_THREAD)
-        {
-            return self.in_order(evaluator, values);
-        }
-        for level in &levels {
+        for level in &levels(network, self.derivation) {
             let equations: Vec<&Equation> = level.iter().map(|&i| &network.equations[i]).collect();
             let computed = if level.len() < 2 * EQUATIONS_PER_THREAD {
                 vec![self.evaluate_all(evaluator, &equations, &values)]

@@ -264,10 +264,8 @@ impl Shared<'_> {
             .equations
             .iter()
             .map(|eq| network.name(eq.node).to_string());
-        let forward = sized_map(
-            network.equations.len(),
-            names.zip(steps.into_iter().flatten()),
-        );
+        let mut forward = map_with_room(network.equations.len());
+        forward.extend(names.zip(steps.into_iter().flatten()));
         let writer = Writer::new(self);
         let mut expanded = FxHashMap::default();
         for (position, &id) in order.iter().enumerate() {
@@ -322,9 +320,9 @@ impl Shared<'_> {
         let mut head = self.head(order);
         let mut definitions = std::mem::take(&mut head.definitions);
         let jobs: Vec<Job> = self.jobs(order).concat();
-        let mut given = sized_map(network.symbols.len(), std::iter::empty());
-        let mut gradients = sized_map(order.len(), std::iter::empty());
-        let mut updates = sized_map(network.symbols.len(), std::iter::empty());
+        let mut given = map_with_room(network.symbols.len());
+        let mut gradients = map_with_room(order.len());
+        let mut updates = map_with_room(network.symbols.len());
         for (kept, defined) in self.run::<Kept>(&jobs) {
             given.extend(kept.given);
             gradients.extend(kept.gradients);
@@ -461,19 +459,15 @@ fn first_use(mut definitions: Vec<Defined>) -> Map<Definition> {
     first
 }
 
-/// A map of at most `capacity` entries, allocated once (entries are large, and a report has as
-/// many as the network has parameters).
-fn sized_map<V>(capacity: usize, entries: impl Iterator<Item = (String, V)>) -> Map<V> {
-    let mut map = Map::with_capacity_and_hasher(capacity, Default::default());
-    map.extend(entries);
-    map
+/// A map with room for `capacity` entries, allocated once (entries are large, and a report has
+/// as many as the network has parameters).
+fn map_with_room<V>(capacity: usize) -> Map<V> {
+    Map::with_capacity_and_hasher(capacity, Default::default())
 }
 
 /// Writes report steps on one thread, memoizing what it prints.
 struct Writer<'s> {
     shared: &'s Shared<'s>,
-    network: &'s Network,
-    latex: bool,
     /// Definitions made so far, and of which gradients (each is made once a writer).
     definitions: RefCell<Vec<Defined>>,
     defined: RefCell<rustc_hash::FxHashSet<SymbolId>>,
@@ -489,8 +483,6 @@ impl<'s> Writer<'s> {
     fn new(shared: &'s Shared<'s>) -> Self {
         Writer {
             shared,
-            network: shared.network,
-            latex: shared.latex,
             definitions: RefCell::default(),
             defined: RefCell::default(),
             numbers: RefCell::default(),
@@ -500,7 +492,7 @@ impl<'s> Writer<'s> {
     }
 
     fn write<C: Collect>(&self, job: Job, collected: &mut C) {
-        let name = |id: SymbolId| self.network.name(id);
+        let name = |id: SymbolId| self.shared.network.name(id);
         match job {
             Job::Given(id) => {
                 if let Some(given) = self.given(id) {
@@ -521,10 +513,10 @@ impl<'s> Writer<'s> {
     }
 
     fn given(&self, id: SymbolId) -> Option<Given> {
-        let symbol = self.network.symbol(id);
+        let symbol = self.shared.network.symbol(id);
         let mut value = self.value(self.shared.values.value(id)?, None);
         if let Some(exact) = self.exact_decimal(id) {
-            if self.latex {
+            if self.shared.latex {
                 value.value_latex = exact.clone();
             }
             value.value = exact;
@@ -544,7 +536,7 @@ impl<'s> Writer<'s> {
             .values
             .value(id)
             .expect("every node is evaluated");
-        let network = self.network;
+        let network = self.shared.network;
         let display = |notation: Notation, numbers: bool| {
             let substitute =
                 |s: SymbolId| numbers.then(|| self.number_text(Sym::Value(s), notation));
@@ -568,7 +560,7 @@ impl<'s> Writer<'s> {
     fn gradient_step(&self, id: SymbolId, position: usize) -> Option<GradientStep> {
         let gradient = self.shared.derivation.gradient(id)?;
         let real = self.shared.values.gradient(id)?;
-        let kind = match self.network.symbol(id).kind {
+        let kind = match self.shared.network.symbol(id).kind {
             SymbolKind::Node => "node",
             SymbolKind::Declared(kind) => kind.keyword(),
         };
@@ -576,7 +568,7 @@ impl<'s> Writer<'s> {
             .terms
             .iter()
             .map(|term| Term {
-                child: self.network.name(term.child).to_string(),
+                child: self.shared.network.name(term.child).to_string(),
                 local: self.names(term.local_nodes),
                 local_raw: self.names(term.local),
             })
@@ -622,12 +614,12 @@ impl<'s> Writer<'s> {
                 };
                 self.definitions.borrow_mut().push((
                     position,
-                    grad_in(self.network, term.child, Notation::Plain),
+                    grad_in(self.shared.network, term.child, Notation::Plain),
                     definition,
                 ));
             }
         }
-        let network = self.network;
+        let network = self.shared.network;
         let atom = |notation: Notation| {
             move |sym: Sym| match sym {
                 Sym::Grad(child) => match expanded.get(&child) {
@@ -646,7 +638,7 @@ impl<'s> Writer<'s> {
         let chain = gradient.chain;
         let (plain, prec) =
             self.print_prec(chain, Notation::Plain, false, &atom(Notation::Plain), None);
-        let latex = if self.latex {
+        let latex = if self.shared.latex {
             self.print(chain, Notation::Latex, false, &atom(Notation::Latex))
         } else {
             String::new()
@@ -655,10 +647,13 @@ impl<'s> Writer<'s> {
     }
 
     fn update_step(&self, id: SymbolId) -> Option<UpdateStep> {
-        let rate = self.network.rate?;
+        let rate = self.shared.network.rate?;
         let real = self.shared.values.updated(id)?;
         self.shared.values.gradient(id)?;
-        let (name, rate_symbol) = (self.network.symbol(id), self.network.symbol(rate));
+        let (name, rate_symbol) = (
+            self.shared.network.symbol(id),
+            self.shared.network.symbol(rate),
+        );
         let grad = self.grad_text(id);
         let signed = |text: String| {
             if text.starts_with('-') {
@@ -683,7 +678,7 @@ impl<'s> Writer<'s> {
             plain: format!("{} - {}*{}", name.name, rate_symbol.name, grad.plain),
             latex: String::new(),
         };
-        if self.latex {
+        if self.shared.latex {
             let (p, eta, g) = numbers(Notation::Latex);
             substituted.latex = format!("{p} - {eta} \\cdot {g}");
             formula.latex = format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex);
@@ -702,7 +697,7 @@ impl<'s> Writer<'s> {
 
     /// `dL/dh21*dh21/da11 + ...`
     fn partials(&self, id: SymbolId, terms: &[ChainTerm]) -> Text {
-        let network = self.network;
+        let network = self.shared.network;
         let of = network.symbol(id);
         if terms.len() == 1 && terms[0].child == network.loss {
             // ∂L/∂y_pred is its own chain rule: nothing to expand.
@@ -735,14 +730,14 @@ impl<'s> Writer<'s> {
 
     /// `dL/dw1` and (when wanted) `\frac{\partial L}{\partial w_{1}}`.
     fn grad_text(&self, id: SymbolId) -> Text {
-        self.both(|notation| grad_in(self.network, id, notation))
+        self.both(|notation| grad_in(self.shared.network, id, notation))
     }
 
     /// A text in plain notation, and in LaTeX when the output wants it.
     fn both(&self, text: impl Fn(Notation) -> String) -> Text {
         Text {
             plain: text(Notation::Plain),
-            latex: if self.latex {
+            latex: if self.shared.latex {
                 text(Notation::Latex)
             } else {
                 String::new()
@@ -762,7 +757,7 @@ impl<'s> Writer<'s> {
 
     /// Prints in names, reusing every subexpression printed before with the same options.
     fn print_names(&self, id: ExprId, notation: Notation, closed_form: bool) -> String {
-        let network = self.network;
+        let network = self.shared.network;
         let atom = |sym: Sym| Atom::Name(name_in(network, sym, notation));
         let memo = &self.name_memos
             [usize::from(notation == Notation::Latex) * 2 + usize::from(closed_form)];
@@ -818,11 +813,11 @@ impl<'s> Writer<'s> {
             Sym::Value(id) => match (self.exact_decimal(id), values.value(id)) {
                 (Some(exact), _) => exact,
                 (None, Some(real)) => number::format(&round(real, rounding), notation),
-                (None, None) => self.network.symbol(id).name.clone(),
+                (None, None) => self.shared.network.symbol(id).name.clone(),
             },
             Sym::Grad(id) => match values.gradient(id) {
                 Some(real) => number::format(&round(real, rounding), notation),
-                None => grad_in(self.network, id, Notation::Plain),
+                None => grad_in(self.shared.network, id, Notation::Plain),
             },
         };
         self.numbers
@@ -834,7 +829,7 @@ impl<'s> Writer<'s> {
     /// A given value's exact decimal, when it terminates (memoized: a given value is printed
     /// in its own entry and in every formula it is substituted into).
     fn exact_decimal(&self, id: SymbolId) -> Option<String> {
-        let symbol = self.network.symbol(id);
+        let symbol = self.shared.network.symbol(id);
         if symbol.is_node() {
             return None;
         }
@@ -855,7 +850,7 @@ impl<'s> Writer<'s> {
         };
         Value {
             value: number::format(&decimal, Notation::Plain),
-            value_latex: if self.latex {
+            value_latex: if self.shared.latex {
                 number::format(&decimal, Notation::Latex)
             } else {
                 String::new()

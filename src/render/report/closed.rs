@@ -14,7 +14,6 @@ use crate::symbolic::expr::{ExprId, Sym};
 pub const CLOSED_FORM_LIMIT: u64 = 25;
 
 /// The closed form of every value a report prints; `None` where there is none small enough.
-#[derive(Default)]
 pub struct ClosedForms {
     syms: FxHashMap<Sym, Option<ExprId>>,
     updated: FxHashMap<SymbolId, Option<ExprId>>,
