@@ -72,15 +72,7 @@ const PROSE: &[&str] = &[
 pub(super) fn read_math(src: &str, start: usize, end: usize, sink: &mut Sink<'_>) {
     if end - start > MAX_EQUATION_BYTES {
         if src[start..end].contains(['=', '≈']) {
-            sink.fail(
-                start,
-                start,
-                end,
-                format!(
-                    "math too long to read ({} bytes, at most {MAX_EQUATION_BYTES})",
-                    end - start
-                ),
-            );
+            sink.too_long("math", start, end);
         }
         return;
     }

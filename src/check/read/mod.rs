@@ -300,6 +300,16 @@ impl<'s> Sink<'s> {
         self.cursor.line_at(at)
     }
 
+    /// `what` (`math`, `line`) at `start..end` is longer than the reader takes.
+    pub fn too_long(&mut self, what: &str, start: usize, end: usize) {
+        let reason = format!(
+            "{what} too long to read ({} bytes, at most {})",
+            end - start,
+            equation::MAX_EQUATION_BYTES
+        );
+        self.fail(start, start, end, reason);
+    }
+
     /// Records an unreadable passage: `start..end` is the passage, `focus` the offending spot
     /// (its line is reported, and a long snippet is cut around it). A continuation right after
     /// it has nothing to attach to.

@@ -34,15 +34,7 @@ fn line(src: &str, start: usize, end: usize, sink: &mut Sink<'_>) {
     let text_end = text_start + text.len();
     let text_start = text_start + list_marker(text);
     if text_end - text_start > MAX_EQUATION_BYTES {
-        sink.fail(
-            text_start,
-            text_start,
-            text_end,
-            format!(
-                "line too long to read ({} bytes, at most {MAX_EQUATION_BYTES})",
-                text_end - text_start
-            ),
-        );
+        sink.too_long("line", text_start, text_end);
         return;
     }
     let tokens = lex(src, text_start, text_end, Mode::Plain);
