@@ -6,9 +6,8 @@
 //! product with an exact zero is an exact zero whatever the other factor, so a zero input gives
 //! exactly zero gradients.
 
-use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, Zero};
 
 use std::sync::OnceLock;
 
@@ -17,6 +16,7 @@ use super::interval::{DomainError, Interval};
 use super::numeric::Rounding;
 use crate::func::Func;
 use crate::symbolic::expr::{ExprId, Node, Pool, Sym, step};
+use crate::symbolic::ratio;
 
 /// An exact-or-enclosed real.
 #[derive(Clone, Debug)]
@@ -123,7 +123,7 @@ impl Real {
     /// `self + other`
     pub fn add(&self, other: &Real, prec: u32) -> Real {
         match (self.as_exact(), other.as_exact()) {
-            (Some(a), Some(b)) => Real::exact(rational_add(a, b), prec),
+            (Some(a), Some(b)) => Real::exact(ratio::add(a, b), prec),
             _ => Real::enclosed(self.enclosure().add(other.enclosure(), prec)),
         }
     }
@@ -144,7 +144,7 @@ impl Real {
     /// `self · other`; fails only when a bound leaves the representable range.
     pub fn mul(&self, other: &Real, prec: u32) -> Result<Real, DomainError> {
         Ok(match (self.as_exact(), other.as_exact()) {
-            (Some(a), Some(b)) => Real::exact(rational_mul(a, b), prec),
+            (Some(a), Some(b)) => Real::exact(ratio::mul(a, b), prec),
             (Some(z), _) | (_, Some(z)) if z.is_zero() => Real::exact(BigRational::zero(), prec),
             _ => Real::enclosed(self.enclosure().mul(other.enclosure(), prec)?),
         })
@@ -238,57 +238,6 @@ impl Real {
                 }
             }
             Func::Softmax(i) => softmax(args, i as usize, prec, at),
-        }
-    }
-}
-
-/// `a + b`; for fractions of machine integers (the sums of products of decimal literals that
-/// fill a first layer) in `i128` arithmetic, without BigInt gcds.
-fn rational_add(a: &BigRational, b: &BigRational) -> BigRational {
-    match (small(a), small(b)) {
-        // Each product is below 2^126, so the sum fits an i128.
-        (Some((an, ad)), Some((bn, bd))) => reduced(an * bd + bn * ad, ad * bd),
-        _ => a + b,
-    }
-}
-
-/// `a · b`, as [`rational_add`].
-fn rational_mul(a: &BigRational, b: &BigRational) -> BigRational {
-    match (small(a), small(b)) {
-        (Some((an, ad)), Some((bn, bd))) => reduced(an * bn, ad * bd),
-        _ => a * b,
-    }
-}
-
-/// The numerator and (positive) denominator of `q` when both fit an `i64`.
-fn small(q: &BigRational) -> Option<(i128, i128)> {
-    Some((
-        i128::from(q.numer().to_i64()?),
-        i128::from(q.denom().to_i64()?),
-    ))
-}
-
-/// `n / d` in lowest terms, `d > 0`.
-fn reduced(n: i128, d: i128) -> BigRational {
-    let g = gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
-    BigRational::new_raw(BigInt::from(n / g), BigInt::from(d / g))
-}
-
-/// Binary gcd (`gcd(0, d) = d`); `d > 0`.
-fn gcd(mut a: u128, mut b: u128) -> u128 {
-    if a == 0 {
-        return b;
-    }
-    let shift = (a | b).trailing_zeros();
-    a >>= a.trailing_zeros();
-    loop {
-        b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
-        if b == 0 {
-            return a << shift;
         }
     }
 }
@@ -583,43 +532,6 @@ impl<'a> Evaluator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn machine_integer_rationals_match_bigrational() {
-        let mut rng = crate::graph::sample::Rng::new(0x7a71_0000_5eed_0003u64);
-        let mut next = || rng.next_u64();
-        let edges = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
-        let rational = |next: &mut dyn FnMut() -> u64| {
-            let mut part = |nonzero: bool| -> BigInt {
-                let n = match next() % 4 {
-                    0 => BigInt::from(edges[(next() % 7) as usize]),
-                    // Beyond an i64: the BigInt path.
-                    1 => BigInt::from(next()) * BigInt::from(next()),
-                    _ => BigInt::from((next() as i64) >> (next() % 64)),
-                };
-                if nonzero && n.is_zero() {
-                    BigInt::one()
-                } else {
-                    n
-                }
-            };
-            BigRational::new(part(false), part(true))
-        };
-        for _ in 0..20_000 {
-            let (a, b) = (rational(&mut next), rational(&mut next));
-            for (got, want) in [
-                (rational_add(&a, &b), &a + &b),
-                (rational_mul(&a, &b), &a * &b),
-            ] {
-                // Structurally equal: lowest terms with a positive denominator.
-                assert_eq!(
-                    (got.numer(), got.denom()),
-                    (want.numer(), want.denom()),
-                    "{a}, {b}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn a_decided_rounding_is_remembered_for_its_rounding_only() {

@@ -6,4 +6,4 @@ pub mod build;
 pub mod diff;
 pub mod expr;
 pub mod print;
-mod ratio;
+pub mod ratio;

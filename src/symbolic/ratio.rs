@@ -1,7 +1,9 @@
-//! Coefficient arithmetic for the pool's smart constructors. Almost every coefficient is 1, −1
-//! or a small fraction, where `BigRational`'s operators still pay for gcds and divisions of
-//! heap integers: these take the value's machine-integer form when both operands have one and
-//! fall back to `BigRational` otherwise. The results are the same reduced rationals.
+//! Rational arithmetic for the pool's smart constructors and for exact evaluation. Almost every
+//! coefficient is 1, −1 or a small fraction, and a first layer's exact values are sums of
+//! products of decimal literals, where `BigRational`'s operators still pay for gcds and
+//! divisions of heap integers: these take the value's machine-integer form when both operands
+//! have one and fall back to `BigRational` otherwise. The results are the same reduced
+//! rationals.
 
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -151,6 +153,40 @@ mod tests {
                 if !(a.is_zero() && e < 0) {
                     assert_eq!(pow(a, e), a.pow(e), "{a}^{e}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn machine_integer_rationals_match_bigrational() {
+        let mut rng = Rng::new(0x7a71_0000_5eed_0003u64);
+        let mut next = || rng.next_u64();
+        let edges = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        let rational = |next: &mut dyn FnMut() -> u64| {
+            let mut part = |nonzero: bool| -> BigInt {
+                let n = match next() % 4 {
+                    0 => BigInt::from(edges[(next() % 7) as usize]),
+                    // Beyond an i64: the BigInt path.
+                    1 => BigInt::from(next()) * BigInt::from(next()),
+                    _ => BigInt::from((next() as i64) >> (next() % 64)),
+                };
+                if nonzero && n.is_zero() {
+                    BigInt::one()
+                } else {
+                    n
+                }
+            };
+            BigRational::new(part(false), part(true))
+        };
+        for _ in 0..20_000 {
+            let (a, b) = (rational(&mut next), rational(&mut next));
+            for (got, want) in [(add(&a, &b), &a + &b), (mul(&a, &b), &a * &b)] {
+                // Structurally equal: lowest terms with a positive denominator.
+                assert_eq!(
+                    (got.numer(), got.denom()),
+                    (want.numer(), want.denom()),
+                    "{a}, {b}"
+                );
             }
         }
     }
