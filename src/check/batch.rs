@@ -3,10 +3,10 @@
 //! per-student reports.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use super::findings::CheckReport;
 use crate::graph::Network;
+use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
 
 /// Submission files bpsheet reads in a directory.
@@ -38,41 +38,18 @@ pub fn check_all(
     decimals: Option<u32>,
 ) -> Vec<Result<CheckReport, String>> {
     let grounds = super::judge::Grounds::new(network, derivation);
-    let n_threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<CheckReport, String>>>> =
-        Mutex::new(vec![None; files.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..n_threads {
-            scope.spawn(|| {
-                loop {
-                    let index = {
-                        let mut next = next.lock().expect("no thread panics holding the lock");
-                        let index = *next;
-                        *next += 1;
-                        index
-                    };
-                    let Some(path) = files.get(index) else { break };
-                    let name = path
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    let result = read(path).map(|text| {
-                        super::check(network, derivation, &grounds, &text, &name, decimals)
-                    });
-                    results.lock().expect("no thread panics holding the lock")[index] =
-                        Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("no thread panics holding the lock")
-        .into_iter()
-        .map(|r| r.expect("every file was checked"))
-        .collect()
+    let check = |path: &PathBuf| {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        read(path).map(|text| super::check(network, derivation, &grounds, &text, &name, decimals))
+    };
+    map_chunks(files, 1, |chunk| {
+        chunk.iter().map(check).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The CSV of a class: `submission`, one column per question (1 credited, 0 not, empty when the
