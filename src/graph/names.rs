@@ -6,6 +6,8 @@
 //! `y_pred` → `y_{pred}`, `w1_2` → `w_{1,2}`); a multi-letter base that is not Greek is set upright
 //! italic as one word (`out1` → `\mathit{out}_{1}`). A `latex NAME = "..."` line overrides it.
 
+use std::fmt::Write as _;
+
 const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
@@ -103,18 +105,7 @@ fn digits(n: usize) -> usize {
 
 /// Appends `n` in decimal.
 fn push_number(text: &mut String, n: usize) {
-    let mut buffer = [0u8; 20];
-    let mut at = buffer.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        buffer[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    text.push_str(std::str::from_utf8(&buffer[at..]).expect("ASCII digits"));
+    let _ = write!(text, "{n}");
 }
 
 #[cfg(test)]
