@@ -77,39 +77,12 @@ pub fn validate(spec: &ValueSpec) -> DiagResult<()> {
     count(spec).map(|_| ())
 }
 
-/// Draws one value. A literal is returned as it is.
-pub fn draw(spec: &ValueSpec, rng: &mut Rng) -> DiagResult<BigRational> {
-    match spec {
-        ValueSpec::Literal(number) => Ok(number.value.clone()),
-        ValueSpec::Choice { options, span } => {
-            if options.is_empty() {
-                return Err(vec![Diagnostic::error(
-                    *span,
-                    "`choice` needs at least one value",
-                )]);
-            }
-            let index = rng.below(options.len() as u64) as usize;
-            Ok(options[index].value.clone())
-        }
-        ValueSpec::Uniform { low, step, .. } => {
-            let steps = uniform_steps(spec)?;
-            let index = match steps.to_u64().and_then(|n| n.checked_add(1)) {
-                Some(n_values) => BigInt::from(rng.below(n_values)),
-                // More grid points than 2^64: draw 128 bits and reduce.
-                None => wide_index(rng, &steps),
-            };
-            Ok(&low.value + &step.value * BigRational::from_integer(index))
-        }
-    }
-}
-
 /// Grids of at most this many points keep every value drawn so far, so a value drawn again is
 /// a copy rather than a rational sum and product.
 const TABLE_MAX: u64 = 4096;
 
-/// A value form checked once and ready to draw many values: what `draw` does for one symbol,
-/// with the range's grid size worked out once (an `mlp` draws every weight from one form).
-/// Each draw takes exactly the random numbers `draw` takes, and gives the same value.
+/// A value form checked once and ready to draw many values, with the range's grid size worked
+/// out once (an `mlp` draws every weight from one form). A literal is drawn as it is.
 #[derive(Debug)]
 pub struct Prepared {
     spec: Arc<ValueSpec>,
@@ -130,7 +103,8 @@ enum Grid {
 }
 
 impl Prepared {
-    /// Checks the form (the errors `draw` would report) and precomputes its grid.
+    /// Checks the form (an empty `choice`, an empty range, a step that is not positive) and
+    /// precomputes its grid.
     pub fn new(spec: Arc<ValueSpec>) -> DiagResult<Prepared> {
         let grid = match &*spec {
             ValueSpec::Literal(_) => Grid::None,
@@ -158,7 +132,7 @@ impl Prepared {
         Ok(Prepared { spec, grid, table })
     }
 
-    /// Draws one value, as `draw` does.
+    /// Draws one value.
     pub fn draw(&mut self, rng: &mut Rng) -> BigRational {
         match (&*self.spec, &self.grid) {
             (ValueSpec::Literal(number), _) => number.value.clone(),
@@ -229,8 +203,36 @@ fn uniform_steps(spec: &ValueSpec) -> DiagResult<BigInt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::ast::Number;
     use crate::diag::Span;
+
+    /// One value drawn the plain way, form checked and grid sized for each draw: the reference
+    /// `Prepared` must match, draw for draw and error for error.
+    fn draw(spec: &ValueSpec, rng: &mut Rng) -> DiagResult<BigRational> {
+        match spec {
+            ValueSpec::Literal(number) => Ok(number.value.clone()),
+            ValueSpec::Choice { options, span } => {
+                if options.is_empty() {
+                    return Err(vec![Diagnostic::error(
+                        *span,
+                        "`choice` needs at least one value",
+                    )]);
+                }
+                let index = rng.below(options.len() as u64) as usize;
+                Ok(options[index].value.clone())
+            }
+            ValueSpec::Uniform { low, step, .. } => {
+                let steps = uniform_steps(spec)?;
+                let index = match steps.to_u64().and_then(|n| n.checked_add(1)) {
+                    Some(n_values) => BigInt::from(rng.below(n_values)),
+                    // More grid points than 2^64: draw 128 bits and reduce.
+                    None => wide_index(rng, &steps),
+                };
+                Ok(&low.value + &step.value * BigRational::from_integer(index))
+            }
+        }
+    }
 
     fn number(text: &str) -> Number {
         let value = match text.split_once('/') {
