@@ -1158,8 +1158,11 @@ fn simplified_transcendental_expressions_enclose_the_tree_value() {
 // 4. Plain printing reads back
 
 fn plain(network: &Network, pool: &Pool, id: ExprId) -> String {
-    let atom = |sym: Sym| match sym {
-        Sym::Value(s) => Atom::Name(network.name(s).to_string()),
+    let atom = |sym: Sym, out: &mut String| match sym {
+        Sym::Value(s) => {
+            out.push_str(network.name(s));
+            Atom::Name
+        }
         Sym::Grad(s) => panic!(
             "value expressions mention no gradient, found ∂L/∂{}",
             network.name(s)

@@ -34,10 +34,10 @@ use crate::eval::numeric::Rounding;
 use crate::eval::real::{Evaluator, Real};
 use crate::graph::Network;
 use crate::graph::sample::Rng;
-use crate::render::report::name_in;
+use crate::render::report::write_name;
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Sym};
-use crate::symbolic::print::{Atom, Notation, Printer};
+use crate::symbolic::print::{Notation, Printer};
 
 /// Working precision of every evaluation here, in bits.
 const PREC: u32 = 160;
@@ -609,7 +609,7 @@ impl<'a> Judge<'a> {
         };
         let network = &self.network;
         let rank = |_: Sym| 0;
-        let atom = |sym: Sym| Atom::Name(name_in(network, sym, Notation::Plain));
+        let atom = |sym: Sym, out: &mut String| write_name(network, sym, Notation::Plain, out);
         match expr {
             Some(expr) => Printer {
                 pool: &self.derivation.pool,

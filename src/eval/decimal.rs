@@ -14,7 +14,7 @@ use std::fmt;
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 use super::dyadic::Dyadic;
 use super::interval::Interval;
@@ -137,7 +137,7 @@ impl Decimal {
         if self.is_zero() {
             return (self.to_string(), 0);
         }
-        let s = self.digits.magnitude().to_string();
+        let s = self.magnitude_text();
         let mut m = String::with_capacity(s.len() + 2);
         if self.is_negative() {
             m.push('-');
@@ -148,6 +148,16 @@ impl Decimal {
             m.push_str(&s[1..]);
         }
         (m, s.len() as i64 - 1 - self.scale)
+    }
+
+    /// The digits without the sign; machine-sized ones (every value a report prints) without
+    /// `BigUint`'s radix conversion.
+    fn magnitude_text(&self) -> String {
+        let magnitude = self.digits.magnitude();
+        match magnitude.to_u64() {
+            Some(small) => small.to_string(),
+            None => magnitude.to_string(),
+        }
     }
 
     /// Whether plain notation would be unwieldy: leading-digit exponent below −6 or at least 15.
@@ -221,7 +231,7 @@ fn parse_exponent(t: &str) -> Option<i64> {
 impl fmt::Display for Decimal {
     /// Plain positional notation: `0.1235`, `-12.50`, `0.000001230`, `12300`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.digits.magnitude().to_string();
+        let s = self.magnitude_text();
         let mut out = String::with_capacity(s.len() + 4);
         if self.is_negative() {
             out.push('-');
@@ -372,6 +382,9 @@ fn pow_u(base: u32, k: u64) -> BigUint {
 
 /// Number of decimal digits of a nonzero `n`.
 fn digit_count(n: &BigUint) -> u64 {
+    if let Some(small) = n.to_u64() {
+        return u64::from(small.checked_ilog10().unwrap_or(0)) + 1;
+    }
     // 10^(d-1) ≤ n < 10^d with d one of two candidates from the bit length.
     let est = est_log10(n.bits(), 1, 0).max(0) as u64;
     if *n >= pow10(est + 1) {
@@ -803,6 +816,42 @@ mod tests {
             format!("{:>8}", Decimal::parse("-1.5").unwrap()),
             "    -1.5"
         );
+    }
+
+    #[test]
+    fn machine_and_big_digits_print_alike() {
+        // Around 10^k and around u64::MAX, where the machine-integer path hands over to BigUint.
+        let mut cases: Vec<BigUint> = (0..=40u32)
+            .flat_map(|k| {
+                let p = BigUint::from(10u32).pow(k);
+                [p.clone() - 1u32, p.clone(), p + 1u32]
+            })
+            .collect();
+        let max = BigUint::from(u64::MAX);
+        cases.extend([max.clone() - 1u32, max.clone(), max + 1u32]);
+        for n in cases.into_iter().filter(|n| !n.is_zero()) {
+            let text = n.to_string();
+            assert_eq!(digit_count(&n), text.len() as u64, "digits of {text}");
+            for (scale, sign) in [(0, 1), (3, -1), (45, 1), (-2, -1)] {
+                let d = Decimal::new(BigInt::from(n.clone()) * sign, scale);
+                let expected = match scale {
+                    0 => text.clone(),
+                    -2 => format!("{text}00"),
+                    _ => {
+                        let padded = format!("{text:0>width$}", width = scale as usize + 1);
+                        let (whole, fraction) = padded.split_at(padded.len() - scale as usize);
+                        format!("{whole}.{fraction}")
+                    }
+                };
+                let expected = if sign < 0 {
+                    format!("-{expected}")
+                } else {
+                    expected
+                };
+                assert_eq!(d.to_string(), expected);
+                assert_eq!(d.to_scientific().0.replace(['.', '-'], ""), text);
+            }
+        }
     }
 
     #[test]

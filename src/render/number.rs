@@ -63,20 +63,10 @@ pub fn exact_decimal(value: &BigRational) -> Option<String> {
             .checked_mul(5i128.checked_pow(up5)?)
     });
     let scaled = match machine {
-        Some(scaled) => scaled.to_string(),
-        None => ((value.numer() << up2) * BigInt::from(5).pow(up5)).to_string(),
+        Some(scaled) => BigInt::from(scaled),
+        None => (value.numer() << up2) * BigInt::from(5).pow(up5),
     };
-    let (sign, digits) = match scaled.strip_prefix('-') {
-        Some(digits) => ("-", digits),
-        None => ("", &scaled[..]),
-    };
-    if places == 0 {
-        return Some(scaled);
-    }
-    let places = places as usize;
-    let padded = format!("{digits:0>width$}", width = places + 1);
-    let (whole, fraction) = padded.split_at(padded.len() - places);
-    Some(format!("{sign}{whole}.{fraction}"))
+    Some(Decimal::new(scaled, places as i64).to_string())
 }
 
 /// The powers of 2 and 5 whose product is `denominator`, `None` when it has another factor.

@@ -17,7 +17,7 @@ use crate::eval::calculator::Route;
 use crate::eval::decimal::Precision;
 use crate::graph::{Network, SymbolId};
 use crate::symbolic::expr::Sym;
-use crate::symbolic::print::Notation;
+use crate::symbolic::print::{Atom, Notation};
 
 /// The report's maps, from a spec's names, in report order (hashed with Fx: the keys are short
 /// names, and there are as many as the network has parameters).
@@ -271,24 +271,40 @@ impl Report {
 
 /// The gradient symbol of a quantity: `dL/dw1` or `\frac{\partial L}{\partial w_{1}}`.
 pub fn grad_in(network: &Network, id: SymbolId, notation: Notation) -> String {
+    let mut text = String::new();
+    write_grad(network, id, notation, &mut text);
+    text
+}
+
+/// `grad_in`, written onto `out` (printers write thousands of them).
+pub fn write_grad(network: &Network, id: SymbolId, notation: Notation, out: &mut String) {
     let loss = network.symbol(network.loss);
     let of = network.symbol(id);
     match notation {
-        Notation::Plain => format!("d{}/d{}", loss.name, of.name),
-        Notation::Latex => format!(
-            "\\frac{{\\partial {}}}{{\\partial {}}}",
-            loss.latex, of.latex
-        ),
+        Notation::Plain => {
+            out.push('d');
+            out.push_str(&loss.name);
+            out.push_str("/d");
+            out.push_str(&of.name);
+        }
+        Notation::Latex => {
+            out.push_str("\\frac{\\partial ");
+            out.push_str(&loss.latex);
+            out.push_str("}{\\partial ");
+            out.push_str(&of.latex);
+            out.push('}');
+        }
     }
 }
 
-/// A symbol's name in one notation.
-pub fn name_in(network: &Network, sym: Sym, notation: Notation) -> String {
+/// A symbol's name in one notation, written onto `out` (as a printer's atom).
+pub fn write_name(network: &Network, sym: Sym, notation: Notation, out: &mut String) -> Atom {
     match (sym, notation) {
-        (Sym::Value(id), Notation::Plain) => network.name(id).to_string(),
-        (Sym::Value(id), Notation::Latex) => network.symbol(id).latex.clone(),
-        (Sym::Grad(id), notation) => grad_in(network, id, notation),
+        (Sym::Value(id), Notation::Plain) => out.push_str(network.name(id)),
+        (Sym::Value(id), Notation::Latex) => out.push_str(&network.symbol(id).latex),
+        (Sym::Grad(id), notation) => write_grad(network, id, notation, out),
     }
+    Atom::Name
 }
 
 /// A fraction in one notation.

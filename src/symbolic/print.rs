@@ -25,16 +25,16 @@ pub enum Notation {
     Latex,
 }
 
-/// How the caller writes one symbol.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the caller wrote for one symbol (it writes the text itself, straight into the output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Atom {
     /// A name: binds tighter than anything.
-    Name(String),
+    Name,
     /// A number substituted for a symbol; parenthesized inside products, powers and after a
     /// sign, the way a worked example writes (0.002)(0.494).
-    Number(String),
+    Number,
     /// An expression printed already, binding as loosely as `Prec` says.
-    Printed(String, Prec),
+    Printed(Prec),
 }
 
 /// Printing options.
@@ -43,8 +43,8 @@ pub struct Printer<'a> {
     pub pool: &'a Pool,
     /// Plain or LaTeX.
     pub notation: Notation,
-    /// How to write each symbol.
-    pub atom: &'a dyn Fn(Sym) -> Atom,
+    /// Writes a symbol onto the output.
+    pub atom: &'a dyn Fn(Sym, &mut String) -> Atom,
     /// The position of a symbol from the inputs (higher is nearer the loss), for ordering factors.
     pub rank: &'a dyn Fn(Sym) -> u32,
     /// Write σ(x) as 1/(1 + e^{-x}) and softplus(x) as ln(1 + e^x): closed forms of values.
@@ -185,27 +185,21 @@ impl Printer<'_> {
     fn expr_uncached(&self, id: ExprId, out: &mut String) -> Shape {
         match self.pool.node(id) {
             Node::Const(value) => self.rational(value, false, out),
-            Node::Sym(sym) => match (self.atom)(*sym) {
-                Atom::Name(name) => {
-                    out.push_str(&name);
-                    Shape::new(Prec::Atom)
-                }
-                Atom::Number(text) => {
-                    out.push_str(&text);
-                    Shape::number(if text.starts_with('-') {
+            Node::Sym(sym) => {
+                let start = out.len();
+                match (self.atom)(*sym, out) {
+                    Atom::Name => Shape::new(Prec::Atom),
+                    Atom::Number => Shape::number(if out[start..].starts_with('-') {
                         Prec::Sum
                     } else {
                         Prec::Atom
-                    })
-                }
-                Atom::Printed(text, prec) => {
-                    out.push_str(&text);
-                    Shape {
+                    }),
+                    Atom::Printed(prec) => Shape {
                         spliced: prec == Prec::Product,
                         ..Shape::new(prec)
-                    }
+                    },
                 }
-            },
+            }
             Node::Add(constant, terms) => self.sum(constant, terms, false, out),
             Node::Mul(coefficient, factors) => self.product(coefficient, factors, false, out),
             Node::Apply(func, args) => self.apply(*func, args, out),

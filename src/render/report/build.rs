@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use rustc_hash::FxHashMap;
 use super::closed::ClosedForms;
 use super::{
     Definition, ForwardStep, Given, GradientStep, LossValues, Map, Report, Term, Text, UpdateStep,
-    Value, describe_precision, grad_in, name_in, rational_in,
+    Value, describe_precision, grad_in, rational_in, write_name,
 };
 use crate::ast::DeclKind;
 use crate::eval::decimal::RoundingMode;
@@ -116,6 +117,7 @@ impl<'a> ReportBuilder<'a> {
         for (position, equation) in network.equations.iter().enumerate() {
             rank[equation.node.index()] = position as u32 + 1;
         }
+        let n = network.symbols.len();
         let shared = Shared {
             network,
             derivation: self.derivation,
@@ -125,6 +127,8 @@ impl<'a> ReportBuilder<'a> {
             rank,
             closed,
             expanded: FxHashMap::default(),
+            exact: (0..n).map(|_| OnceLock::new()).collect(),
+            numbers: [0, 1].map(|_| (0..2 * n).map(|_| OnceLock::new()).collect()),
             steps_per_thread: self.steps_per_thread,
             jobs_per_batch: self.jobs_per_batch,
         };
@@ -144,6 +148,12 @@ struct Shared<'a> {
     closed: ClosedForms,
     /// The expanded form of each node's gradient.
     expanded: FxHashMap<SymbolId, Expanded>,
+    /// Each given value's exact decimal, made on first use by any writer (a value is printed
+    /// in its own entry, its update and every formula it is substituted into).
+    exact: Vec<OnceLock<Option<String>>>,
+    /// Each symbol's number as substituted into formulas, plain and LaTeX, made on first use
+    /// by any writer; see `Writer::write_number`.
+    numbers: [Vec<OnceLock<String>>; 2],
     /// Independent steps a thread takes at least.
     steps_per_thread: usize,
     /// Jobs a batch of streamed JSON holds.
@@ -471,10 +481,6 @@ struct Writer<'s> {
     /// Definitions made so far, and of which gradients (each is made once a writer).
     definitions: RefCell<Vec<Defined>>,
     defined: RefCell<rustc_hash::FxHashSet<SymbolId>>,
-    /// Each symbol's number as substituted into formulas, by notation.
-    numbers: RefCell<FxHashMap<(Sym, Notation), String>>,
-    /// Given values' exact decimals.
-    exact: RefCell<FxHashMap<SymbolId, Option<String>>>,
     /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
     name_memos: [PrintMemo; 4],
 }
@@ -485,8 +491,6 @@ impl<'s> Writer<'s> {
             shared,
             definitions: RefCell::default(),
             defined: RefCell::default(),
-            numbers: RefCell::default(),
-            exact: RefCell::default(),
             name_memos: Default::default(),
         }
     }
@@ -517,9 +521,9 @@ impl<'s> Writer<'s> {
         let mut value = self.value(self.shared.values.value(id)?, None);
         if let Some(exact) = self.exact_decimal(id) {
             if self.shared.latex {
-                value.value_latex = exact.clone();
+                value.value_latex = exact.to_string();
             }
-            value.value = exact;
+            value.value = exact.to_string();
         }
         Some(Given {
             kind: symbol.decl_kind().map_or("node", DeclKind::keyword),
@@ -621,18 +625,18 @@ impl<'s> Writer<'s> {
         }
         let network = self.shared.network;
         let atom = |notation: Notation| {
-            move |sym: Sym| match sym {
+            move |sym: Sym, out: &mut String| match sym {
                 Sym::Grad(child) => match expanded.get(&child) {
                     Some(inline) if inline.chars <= INLINE_CHARS => {
-                        let text = match notation {
+                        out.push_str(match notation {
                             Notation::Plain => &inline.text.plain,
                             Notation::Latex => &inline.text.latex,
-                        };
-                        Atom::Printed(text.clone(), inline.prec)
+                        });
+                        Atom::Printed(inline.prec)
                     }
-                    _ => Atom::Name(name_in(network, sym, notation)),
+                    _ => write_name(network, sym, notation, out),
                 },
-                Sym::Value(_) => Atom::Name(name_in(network, sym, notation)),
+                Sym::Value(_) => write_name(network, sym, notation, out),
             }
         };
         let chain = gradient.chain;
@@ -750,7 +754,7 @@ impl<'s> Writer<'s> {
         id: ExprId,
         notation: Notation,
         closed_form: bool,
-        atom: &dyn Fn(Sym) -> Atom,
+        atom: &dyn Fn(Sym, &mut String) -> Atom,
     ) -> String {
         self.print_prec(id, notation, closed_form, atom, None).0
     }
@@ -758,7 +762,7 @@ impl<'s> Writer<'s> {
     /// Prints in names, reusing every subexpression printed before with the same options.
     fn print_names(&self, id: ExprId, notation: Notation, closed_form: bool) -> String {
         let network = self.shared.network;
-        let atom = |sym: Sym| Atom::Name(name_in(network, sym, notation));
+        let atom = |sym: Sym, out: &mut String| write_name(network, sym, notation, out);
         let memo = &self.name_memos
             [usize::from(notation == Notation::Latex) * 2 + usize::from(closed_form)];
         self.print_prec(id, notation, closed_form, &atom, Some(memo))
@@ -770,7 +774,7 @@ impl<'s> Writer<'s> {
         id: ExprId,
         notation: Notation,
         closed_form: bool,
-        atom: &dyn Fn(Sym) -> Atom,
+        atom: &dyn Fn(Sym, &mut String) -> Atom,
         memo: Option<&PrintMemo>,
     ) -> (String, Prec) {
         let rank = |sym: Sym| match sym {
@@ -795,50 +799,57 @@ impl<'s> Writer<'s> {
     /// An expression with this run's rounded numbers in place of its symbols.
     fn numbers(&self, id: ExprId) -> Text {
         self.both(|notation| {
-            let atom = |sym: Sym| Atom::Number(self.number_text(sym, notation));
+            let atom = |sym: Sym, out: &mut String| {
+                self.write_number(sym, notation, out);
+                Atom::Number
+            };
             self.print(id, notation, false, &atom)
         })
     }
 
-    /// A symbol's number as substituted into a formula (memoized): the exact decimal of a given
+    /// A symbol's number as substituted into a formula: the exact decimal of a given
     /// value when it terminates, else the value or gradient rounded to the report's precision,
     /// else (no value) its name.
     fn number_text(&self, sym: Sym, notation: Notation) -> String {
-        if let Some(text) = self.numbers.borrow().get(&(sym, notation)) {
-            return text.clone();
-        }
-        let values = self.shared.values;
-        let rounding = self.shared.rounding;
-        let text = match sym {
-            Sym::Value(id) => match (self.exact_decimal(id), values.value(id)) {
-                (Some(exact), _) => exact,
-                (None, Some(real)) => number::format(&round(real, rounding), notation),
-                (None, None) => self.shared.network.symbol(id).name.clone(),
-            },
-            Sym::Grad(id) => match values.gradient(id) {
-                Some(real) => number::format(&round(real, rounding), notation),
-                None => grad_in(self.shared.network, id, Notation::Plain),
-            },
-        };
-        self.numbers
-            .borrow_mut()
-            .insert((sym, notation), text.clone());
+        let mut text = String::new();
+        self.write_number(sym, notation, &mut text);
         text
     }
 
-    /// A given value's exact decimal, when it terminates (memoized: a given value is printed
-    /// in its own entry and in every formula it is substituted into).
-    fn exact_decimal(&self, id: SymbolId) -> Option<String> {
+    /// `number_text`, written onto `out`.
+    fn write_number(&self, sym: Sym, notation: Notation, out: &mut String) {
+        let (index, id) = match sym {
+            Sym::Value(id) => (2 * id.index(), id),
+            Sym::Grad(id) => (2 * id.index() + 1, id),
+        };
+        let text = self.shared.numbers[usize::from(notation == Notation::Latex)][index]
+            .get_or_init(|| {
+                let values = self.shared.values;
+                let rounding = self.shared.rounding;
+                match sym {
+                    Sym::Value(_) => match (self.exact_decimal(id), values.value(id)) {
+                        (Some(exact), _) => exact.to_string(),
+                        (None, Some(real)) => number::format(&round(real, rounding), notation),
+                        (None, None) => self.shared.network.symbol(id).name.clone(),
+                    },
+                    Sym::Grad(_) => match values.gradient(id) {
+                        Some(real) => number::format(&round(real, rounding), notation),
+                        None => grad_in(self.shared.network, id, Notation::Plain),
+                    },
+                }
+            });
+        out.push_str(text);
+    }
+
+    /// A given value's exact decimal, when it terminates.
+    fn exact_decimal(&self, id: SymbolId) -> Option<&'s str> {
         let symbol = self.shared.network.symbol(id);
         if symbol.is_node() {
             return None;
         }
-        if let Some(known) = self.exact.borrow().get(&id) {
-            return known.clone();
-        }
-        let exact = symbol.value.as_ref().and_then(number::exact_decimal);
-        self.exact.borrow_mut().insert(id, exact.clone());
-        exact
+        self.shared.exact[id.index()]
+            .get_or_init(|| symbol.value.as_ref().and_then(number::exact_decimal))
+            .as_deref()
     }
 
     /// The rounded value and the exact form: the fraction, or the closed form when one was found.
