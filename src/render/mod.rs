@@ -2,6 +2,7 @@
 //! tera templates that lay reports out as text, Markdown, LaTeX or Moodle XML.
 
 pub mod diagram;
+pub mod json;
 pub mod number;
 pub mod report;
 pub mod templates;

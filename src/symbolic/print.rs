@@ -133,7 +133,8 @@ impl Printer<'_> {
 
     /// The expression as text, with how loosely it binds.
     pub fn print_with_prec(&self, id: ExprId) -> (String, Prec) {
-        let mut out = String::new();
+        // Room for most expressions at once, instead of growing through 8, 16, 32, ... bytes.
+        let mut out = String::with_capacity(128);
         let shape = self.expr(id, &mut out);
         (out, shape.prec)
     }

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
 use super::closed::ClosedForms;
 use super::{
@@ -24,8 +25,8 @@ use crate::eval::numeric::{Rounding, round};
 use crate::eval::real::Real;
 use crate::graph::display::Display;
 use crate::graph::{Equation, Network, SymbolId, SymbolKind};
-use crate::parallel::map_chunks;
-use crate::render::number;
+use crate::parallel::{map_chunks, map_pieces};
+use crate::render::{json, number};
 use crate::symbolic::backprop::{ChainTerm, Derivation, Gradient};
 use crate::symbolic::expr::{ExprId, Sym};
 use crate::symbolic::print::{Atom, Notation, Prec, PrintMemo, Printer};
@@ -230,9 +231,9 @@ const BYTES_PER_PIECE: usize = 2048;
 impl Serialized {
     fn member(&mut self, name: &str, value: &impl Serialize) {
         self.0.push(b',');
-        serde_json::to_writer(&mut self.0, name).expect("a name serializes");
+        json::append(&mut self.0, name).expect("a name serializes");
         self.0.push(b':');
-        serde_json::to_writer(&mut self.0, value).expect("a report serializes");
+        json::append(&mut self.0, value).expect("a report serializes");
     }
 }
 
@@ -313,16 +314,29 @@ impl Shared<'_> {
         ]
     }
 
-    /// Runs `jobs` on all cores, each thread with its own writer, the results in job order.
-    fn run<C: Collect>(&self, jobs: &[Job]) -> Vec<(C, Vec<Defined>)> {
-        map_chunks(jobs, self.steps_per_thread, |jobs| {
-            let writer = Writer::new(self);
-            let mut collected = C::for_jobs(jobs.len());
-            for &job in jobs {
-                writer.write(job, &mut collected);
-            }
-            (collected, writer.definitions.into_inner())
-        })
+    /// Runs `jobs` on all cores, each thread with its own writer, the results in job order,
+    /// with the definitions the writers made.
+    fn run<C: Collect>(&self, jobs: &[Job]) -> (Vec<C>, Vec<Defined>) {
+        // Small pieces: gradients differ a lot in cost (an input's sums over a whole layer).
+        let piece = (self.steps_per_thread / 8).max(1);
+        let (collected, writers) = map_pieces(
+            jobs,
+            piece,
+            self.steps_per_thread,
+            || Writer::new(self),
+            |writer, jobs| {
+                let mut collected = C::for_jobs(jobs.len());
+                for &job in jobs {
+                    writer.write(job, &mut collected);
+                }
+                collected
+            },
+        );
+        let definitions = writers
+            .into_iter()
+            .flat_map(|writer| writer.definitions.into_inner())
+            .collect();
+        (collected, definitions)
     }
 
     fn build(mut self, order: &[SymbolId], warnings: Vec<String>) -> Report {
@@ -333,12 +347,13 @@ impl Shared<'_> {
         let mut given = map_with_room(network.symbols.len());
         let mut gradients = map_with_room(order.len());
         let mut updates = map_with_room(network.symbols.len());
-        for (kept, defined) in self.run::<Kept>(&jobs) {
+        let (kept, defined) = self.run::<Kept>(&jobs);
+        for kept in kept {
             given.extend(kept.given);
             gradients.extend(kept.gradients);
             updates.extend(kept.updates);
-            definitions.extend(defined);
         }
+        definitions.extend(defined);
         Report {
             title: network.title.clone(),
             seed: network.seed,
@@ -413,8 +428,9 @@ impl Shared<'_> {
         out.write_all(b"{")?;
         let mut first = true;
         for batch in jobs.chunks(self.jobs_per_batch) {
-            for (Serialized(text), defined) in self.run::<Serialized>(batch) {
-                definitions.extend(defined);
+            let (serialized, defined) = self.run::<Serialized>(batch);
+            definitions.extend(defined);
+            for Serialized(text) in serialized {
                 // Every member starts with a comma; the section's first needs none.
                 let text = match text.split_first() {
                     None => continue,
@@ -478,9 +494,10 @@ fn map_with_room<V>(capacity: usize) -> Map<V> {
 /// Writes report steps on one thread, memoizing what it prints.
 struct Writer<'s> {
     shared: &'s Shared<'s>,
-    /// Definitions made so far, and of which gradients (each is made once a writer).
+    /// Definitions made so far (each once a writer, at the earliest position the writer has
+    /// used it: a writer may take its pieces out of order), and where each gradient's is.
     definitions: RefCell<Vec<Defined>>,
-    defined: RefCell<rustc_hash::FxHashSet<SymbolId>>,
+    defined: RefCell<FxHashMap<SymbolId, usize>>,
     /// Subexpressions printed in names: plain, plain closed form, LaTeX, LaTeX closed form.
     name_memos: [PrintMemo; 4],
 }
@@ -608,19 +625,30 @@ impl<'s> Writer<'s> {
         expanded: &FxHashMap<SymbolId, Expanded>,
     ) -> (Text, Prec) {
         for term in &gradient.terms {
-            if let Some(long) = expanded.get(&term.child)
-                && long.chars > INLINE_CHARS
-                && self.defined.borrow_mut().insert(term.child)
-            {
-                let definition = Definition {
-                    symbol: self.grad_text(term.child),
-                    expanded: long.text.clone(),
-                };
-                self.definitions.borrow_mut().push((
-                    position,
-                    grad_in(self.shared.network, term.child, Notation::Plain),
-                    definition,
-                ));
+            let Some(long) = expanded.get(&term.child) else {
+                continue;
+            };
+            if long.chars <= INLINE_CHARS {
+                continue;
+            }
+            let mut definitions = self.definitions.borrow_mut();
+            match self.defined.borrow_mut().entry(term.child) {
+                Entry::Occupied(made) => {
+                    let earliest = &mut definitions[*made.get()].0;
+                    *earliest = (*earliest).min(position);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(definitions.len());
+                    let definition = Definition {
+                        symbol: self.grad_text(term.child),
+                        expanded: long.text.clone(),
+                    };
+                    definitions.push((
+                        position,
+                        grad_in(self.shared.network, term.child, Notation::Plain),
+                        definition,
+                    ));
+                }
             }
         }
         let network = self.shared.network;
