@@ -135,7 +135,7 @@ impl Decimal {
     /// form and exponent 0.
     pub fn to_scientific(&self) -> (String, i64) {
         if self.is_zero() {
-            return (self.to_string(), 0);
+            return (self.to_plain(), 0);
         }
         let s = self.magnitude_text();
         let mut m = String::with_capacity(s.len() + 2);
@@ -148,6 +148,35 @@ impl Decimal {
             m.push_str(&s[1..]);
         }
         (m, s.len() as i64 - 1 - self.scale)
+    }
+
+    /// Plain positional notation (what `Display` pads): `0.1235`, `-12.50`, `0.000001230`,
+    /// `12300`.
+    pub fn to_plain(&self) -> String {
+        let s = self.magnitude_text();
+        let mut out = String::with_capacity(s.len() + 4);
+        if self.is_negative() {
+            out.push('-');
+        }
+        if self.scale <= 0 {
+            out.push_str(&s);
+            if !self.is_zero() {
+                out.extend(std::iter::repeat_n('0', self.scale.unsigned_abs() as usize));
+            }
+        } else {
+            let scale = self.scale as usize;
+            if s.len() <= scale {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', scale - s.len()));
+                out.push_str(&s);
+            } else {
+                let (a, b) = s.split_at(s.len() - scale);
+                out.push_str(a);
+                out.push('.');
+                out.push_str(b);
+            }
+        }
+        out
     }
 
     /// The digits without the sign; machine-sized ones (every value a report prints) without
@@ -231,30 +260,7 @@ fn parse_exponent(t: &str) -> Option<i64> {
 impl fmt::Display for Decimal {
     /// Plain positional notation: `0.1235`, `-12.50`, `0.000001230`, `12300`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.magnitude_text();
-        let mut out = String::with_capacity(s.len() + 4);
-        if self.is_negative() {
-            out.push('-');
-        }
-        if self.scale <= 0 {
-            out.push_str(&s);
-            if !self.is_zero() {
-                out.extend(std::iter::repeat_n('0', self.scale.unsigned_abs() as usize));
-            }
-        } else {
-            let scale = self.scale as usize;
-            if s.len() <= scale {
-                out.push_str("0.");
-                out.extend(std::iter::repeat_n('0', scale - s.len()));
-                out.push_str(&s);
-            } else {
-                let (a, b) = s.split_at(s.len() - scale);
-                out.push_str(a);
-                out.push('.');
-                out.push_str(b);
-            }
-        }
-        f.pad(&out)
+        f.pad(&self.to_plain())
     }
 }
 

@@ -12,7 +12,7 @@ use crate::symbolic::print::Notation;
 /// A rounded value in the given notation.
 pub fn format(decimal: &Decimal, notation: Notation) -> String {
     if !decimal.prefers_scientific() {
-        return decimal.to_string();
+        return decimal.to_plain();
     }
     let (mantissa, exponent) = decimal.to_scientific();
     match notation {
@@ -37,11 +37,16 @@ pub fn parse_points(text: &str) -> Option<BigRational> {
 /// significant figures), as plain text.
 pub fn half_unit(decimal: &Decimal) -> String {
     let scale = decimal.scale();
-    match usize::try_from(scale) {
-        Ok(places) => format!("0.{}5", "0".repeat(places)),
-        Err(_) if scale > -20 => format!("5{}", "0".repeat((-scale - 1) as usize)),
-        Err(_) => format!("5e{}", -scale - 1),
-    }
+    let (lead, zeros, tail) = match usize::try_from(scale) {
+        Ok(places) => ("0.", places, "5"),
+        Err(_) if scale > -20 => ("5", (-scale - 1) as usize, ""),
+        Err(_) => return format!("5e{}", -scale - 1),
+    };
+    let mut text = String::with_capacity(lead.len() + zeros + tail.len());
+    text.push_str(lead);
+    text.extend(std::iter::repeat_n('0', zeros));
+    text.push_str(tail);
+    text
 }
 
 /// The exact decimal expansion of a rational whose expansion terminates within 40 digits after
@@ -66,7 +71,7 @@ pub fn exact_decimal(value: &BigRational) -> Option<String> {
         Some(scaled) => BigInt::from(scaled),
         None => (value.numer() << up2) * BigInt::from(5).pow(up5),
     };
-    Some(Decimal::new(scaled, places as i64).to_string())
+    Some(Decimal::new(scaled, places as i64).to_plain())
 }
 
 /// The powers of 2 and 5 whose product is `denominator`, `None` when it has another factor.

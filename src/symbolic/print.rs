@@ -119,10 +119,12 @@ fn is_unit(value: &BigRational) -> bool {
 
 /// Writes a magnitude, without the allocation of `BigUint`'s `Display` when it is small.
 fn write_magnitude(out: &mut String, value: &BigUint) {
-    let _ = match value.to_u64() {
-        Some(small) => write!(out, "{small}"),
-        None => write!(out, "{value}"),
-    };
+    match value.to_u64() {
+        Some(small) => out.push_str(itoa::Buffer::new().format(small)),
+        None => {
+            let _ = write!(out, "{value}");
+        }
+    }
 }
 
 impl Printer<'_> {
@@ -563,11 +565,16 @@ impl Printer<'_> {
 
 /// A rational as plain text: `3/10`, `-2`.
 pub fn plain_rational(value: &BigRational) -> String {
-    if value.is_integer() {
-        value.numer().to_string()
-    } else {
-        format!("{}/{}", value.numer(), value.denom())
+    let mut text = String::new();
+    if value.is_negative() {
+        text.push('-');
     }
+    write_magnitude(&mut text, value.numer().magnitude());
+    if !value.is_integer() {
+        text.push('/');
+        write_magnitude(&mut text, value.denom().magnitude());
+    }
+    text
 }
 
 /// A rational as LaTeX: `\frac{3}{10}`, `-\frac{1}{2}`, `4`.

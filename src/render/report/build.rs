@@ -4,7 +4,6 @@
 //! on all cores. The output does not depend on the number of cores.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 
@@ -16,7 +15,7 @@ use std::collections::hash_map::Entry;
 use super::closed::ClosedForms;
 use super::{
     Definition, ForwardStep, Given, GradientStep, LossValues, Map, Report, Term, Text, UpdateStep,
-    Value, describe_precision, grad_in, rational_in, write_name,
+    Value, describe_precision, grad_in, rational_in, write_grad, write_name,
 };
 use crate::ast::DeclKind;
 use crate::eval::decimal::RoundingMode;
@@ -687,37 +686,37 @@ impl<'s> Writer<'s> {
             self.shared.network.symbol(rate),
         );
         let grad = self.grad_text(id);
-        let signed = |text: String| {
-            if text.starts_with('-') {
-                format!("({text})")
-            } else {
-                text
+        // p - eta*g, with a negative eta or g in parentheses; `times` between eta and g.
+        let substituted_in = |notation, times: &str| {
+            let mut text = String::with_capacity(64);
+            self.write_number(Sym::Value(id), notation, &mut text);
+            text.push_str(" - ");
+            for (sym, after) in [(Sym::Value(rate), times), (Sym::Grad(id), "")] {
+                let start = text.len();
+                self.write_number(sym, notation, &mut text);
+                if text[start..].starts_with('-') {
+                    text.insert(start, '(');
+                    text.push(')');
+                }
+                text.push_str(after);
             }
+            text
         };
-        let numbers = |notation| {
-            (
-                self.number_text(Sym::Value(id), notation),
-                signed(self.number_text(Sym::Value(rate), notation)),
-                signed(self.number_text(Sym::Grad(id), notation)),
-            )
-        };
-        let (p, eta, g) = numbers(Notation::Plain);
         let mut substituted = Text {
-            plain: format!("{p} - {eta}*{g}"),
+            plain: substituted_in(Notation::Plain, "*"),
             latex: String::new(),
         };
         let mut formula = Text {
-            plain: format!("{} - {}*{}", name.name, rate_symbol.name, grad.plain),
+            plain: [&name.name, " - ", &rate_symbol.name, "*", &grad.plain].concat(),
             latex: String::new(),
         };
         if self.shared.latex {
-            let (p, eta, g) = numbers(Notation::Latex);
-            substituted.latex = format!("{p} - {eta} \\cdot {g}");
-            formula.latex = format!("{} - {} {}", name.latex, rate_symbol.latex, grad.latex);
+            substituted.latex = substituted_in(Notation::Latex, " \\cdot ");
+            formula.latex = [&name.latex, " - ", &rate_symbol.latex, " ", &grad.latex].concat();
         }
         let symbol = self.both(|notation| match notation {
-            Notation::Plain => format!("{}_new", name.name),
-            Notation::Latex => format!("{{{}}}^{{\\mathrm{{new}}}}", name.latex),
+            Notation::Plain => [&name.name, "_new"].concat(),
+            Notation::Latex => ["{", &name.latex, "}^{\\mathrm{new}}"].concat(),
         });
         Some(UpdateStep {
             symbol,
@@ -742,19 +741,29 @@ impl<'s> Writer<'s> {
                     text.push_str(" + ");
                 }
                 if term.child == network.loss {
-                    text.push_str(&grad_in(network, id, notation));
+                    write_grad(network, id, notation, &mut text);
                     continue;
                 }
                 let child = network.symbol(term.child);
-                let upstream = grad_in(network, term.child, notation);
-                let _ = match notation {
-                    Notation::Plain => write!(text, "{upstream}*d{}/d{}", child.name, of.name),
-                    Notation::Latex => write!(
-                        text,
-                        "{upstream} \\frac{{\\partial {}}}{{\\partial {}}}",
-                        child.latex, of.latex
-                    ),
-                };
+                write_grad(network, term.child, notation, &mut text);
+                match notation {
+                    Notation::Plain => {
+                        for part in ["*d", &child.name, "/d", &of.name] {
+                            text.push_str(part);
+                        }
+                    }
+                    Notation::Latex => {
+                        for part in [
+                            " \\frac{\\partial ",
+                            &child.latex,
+                            "}{\\partial ",
+                            &of.latex,
+                            "}",
+                        ] {
+                            text.push_str(part);
+                        }
+                    }
+                }
             }
             text
         })
