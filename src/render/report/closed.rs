@@ -117,11 +117,23 @@ impl Finder<'_> {
         let closed = match (real.and_then(|r| r.as_exact().cloned()), sym) {
             (Some(q), _) => Some(self.derivation.pool.constant(q)),
             (None, Sym::Value(s)) => self.derivation.body(s).and_then(|body| self.expr(body)),
-            (None, Sym::Grad(s)) => self
-                .derivation
-                .gradient(s)
-                .map(|g| g.chain)
-                .and_then(|chain| self.expr(chain)),
+            (None, Sym::Grad(s)) => {
+                let gradient = self.derivation.gradient(s);
+                // The chain rule mentions every child's gradient whose local derivative is not
+                // 0: when one of those has no closed form, neither has this one, and it is not
+                // worth walking the chain to find out (in most networks no gradient has one).
+                let zero = self.derivation.pool.zero();
+                let known_without = gradient
+                    .into_iter()
+                    .flat_map(|g| &g.terms)
+                    .filter(|term| term.local != zero)
+                    .any(|term| self.forms.syms.get(&Sym::Grad(term.child)) == Some(&None));
+                if known_without {
+                    None
+                } else {
+                    gradient.map(|g| g.chain).and_then(|chain| self.expr(chain))
+                }
+            }
         };
         self.forms.syms.insert(sym, closed);
         closed
