@@ -384,13 +384,20 @@ impl Printer<'_> {
 
     /// Gradients first, then from the output side back toward the inputs, ties by id.
     fn order_factors(&self, factors: &mut [(ExprId, i32)]) {
-        if factors.len() < 2 {
-            return;
-        }
-        factors.sort_by_cached_key(|&(id, _)| {
+        let key = |id: ExprId| {
             let is_gradient = matches!(self.pool.node(id), Node::Sym(Sym::Grad(_)));
             (!is_gradient, std::cmp::Reverse(self.max_rank(id)), id)
-        });
+        };
+        match factors {
+            [] | [_] => {}
+            // Most products have two factors (∂L/∂h · x): no key vector for them.
+            [a, b] => {
+                if key(b.0) < key(a.0) {
+                    std::mem::swap(a, b);
+                }
+            }
+            _ => factors.sort_by_cached_key(|&(id, _)| key(id)),
+        }
     }
 
     /// The highest rank of a symbol in `id`.
