@@ -6,8 +6,6 @@
 //! `y_pred` → `y_{pred}`, `w1_2` → `w_{1,2}`); a multi-letter base that is not Greek is set upright
 //! italic as one word (`out1` → `\mathit{out}_{1}`). A `latex NAME = "..."` line overrides it.
 
-use std::fmt::Write as _;
-
 const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
     "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
@@ -103,9 +101,9 @@ fn digits(n: usize) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (without the formatting machinery: an `mlp` writes two per weight).
 fn push_number(text: &mut String, n: usize) {
-    let _ = write!(text, "{n}");
+    text.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
