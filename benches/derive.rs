@@ -22,7 +22,7 @@ use bpsheet::diag::Source;
 use bpsheet::eval::decimal::{Precision, RoundingMode};
 use bpsheet::eval::numeric::Rounding;
 use bpsheet::pipeline;
-use bpsheet::render::report::ReportBuilder;
+use bpsheet::render::report::{GivenSection, ReportBuilder};
 
 const STAGES: [&str; 4] = ["load", "derive", "evaluate", "report"];
 
@@ -91,9 +91,11 @@ fn run_once(spec: &str) -> ([Duration; 4], usize, usize, usize) {
     // Into a counter behind the CLI's buffer: the CLI's stdout, without a terminal or a file.
     let mut counted = Counted(0);
     let mut json = std::io::BufWriter::with_capacity(1 << 16, &mut counted);
+    // The CLI writes the given values beside the derivation; here they count in the report.
+    let given = GivenSection::write(&loaded.network, rounding, false);
     ReportBuilder::new(&loaded.network, &mut derivation, &decided.values, rounding)
         .plain_only()
-        .write_json(Vec::new(), &mut json)
+        .write_json(&given, Vec::new(), &mut json)
         .and_then(|()| json.flush())
         .expect("a report serializes");
     drop(json);

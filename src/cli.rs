@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, Source, render_all};
 use crate::eval::decimal::{Precision, RoundingMode};
 use crate::eval::numeric::Rounding;
 use crate::pipeline::{self, Loaded};
+use crate::render::report::GivenSection;
 use crate::render::templates::{Format, Templates};
 use crate::worksheet;
 
@@ -306,8 +307,13 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
     let stdout_error = |e: std::io::Error| io_error("write", Path::new("standard output"), &e);
     if json && !args.numbers.rounded_intermediates {
-        // Written as it is built: a report may be hundreds of megabytes.
-        let (mut derivation, decided, warnings) = pipeline::evaluated(&loaded, rounding)?;
+        // Written as it is built: a report may be hundreds of megabytes. The given values need
+        // only the spec: written on a spare core while the derivation runs.
+        let (given, evaluated) = crate::parallel::beside(
+            || GivenSection::write(&loaded.network, rounding, false),
+            || pipeline::evaluated(&loaded, rounding),
+        );
+        let (mut derivation, decided, warnings) = evaluated?;
         print_notes(&loaded, &warnings, err);
         let builder = pipeline::builder(
             &loaded,
@@ -319,7 +325,7 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         );
         let mut writer = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
         let written = builder
-            .write_json(warnings, &mut writer)
+            .write_json(&given, warnings, &mut writer)
             .and_then(|()| writer.write_all(b"\n"))
             .and_then(|()| writer.flush())
             .map_err(stdout_error);

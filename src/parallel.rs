@@ -103,6 +103,21 @@ pub fn map_pieces<T: Sync, S: Send, R: Send>(
     (results.into_iter().map(|(_, r)| r).collect(), states)
 }
 
+/// `aside` on a thread of its own while the caller runs `main`: both results.
+pub fn beside<A: Send, B>(aside: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, aside)
+            .expect("a thread can be started");
+        let main = main();
+        let aside = handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (aside, main)
+    })
+}
+
 /// Threads for `items` when fewer than `min_per_thread` a core are not worth one.
 fn threads_for(items: usize, min_per_thread: usize) -> usize {
     // Asked once: the answer reads the cgroup's CPU quota from /sys on every call.

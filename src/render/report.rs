@@ -9,7 +9,7 @@ use serde::Serialize;
 mod build;
 mod closed;
 
-pub use build::{INLINE_CHARS, ReportBuilder, backward_order};
+pub use build::{GivenSection, INLINE_CHARS, ReportBuilder, backward_order};
 pub use closed::CLOSED_FORM_LIMIT;
 
 use super::number;

@@ -1,7 +1,9 @@
 //! Building a report: closed forms first (they add to the pool), then the forward steps and the
 //! node gradients' expanded forms in backward order (each feeds the ones after it), then every
 //! given value, gradient step and update, which are independent of each other and are written
-//! on all cores. The output does not depend on the number of cores.
+//! on all cores. The output does not depend on the number of cores. The given values need
+//! only the network: the streamed JSON takes their section ready-made (`GivenSection`), which
+//! `derive` writes on a spare core while the gradients are derived.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -18,7 +20,7 @@ use super::{
     Value, describe_precision, grad_in, rational_in, write_grad, write_name,
 };
 use crate::ast::DeclKind;
-use crate::eval::decimal::RoundingMode;
+use crate::eval::decimal::{Decimal, RoundingMode, round_rational};
 use crate::eval::network::Values;
 use crate::eval::numeric::{Rounding, round};
 use crate::eval::real::Real;
@@ -95,10 +97,20 @@ impl<'a> ReportBuilder<'a> {
 
     /// Writes the report as `serde_json::to_writer(&self.build(warnings))` would, without ever
     /// holding it: the large sections are built and serialized in batches on all cores, so
-    /// memory stays that of one batch however large the network.
-    pub fn write_json(self, warnings: Vec<String>, out: &mut dyn Write) -> io::Result<()> {
+    /// memory stays that of one batch however large the network. `given` is the given values'
+    /// section, written beforehand with this builder's rounding and notations.
+    pub fn write_json(
+        self,
+        given: &GivenSection,
+        warnings: Vec<String>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        assert!(
+            given.rounding == self.rounding && given.latex == self.latex,
+            "the given section is written with the report's rounding and notations"
+        );
         let (shared, order) = self.prepare();
-        shared.write_json(&order, &warnings, out)
+        shared.write_json(&order, &given.text, &warnings, out)
     }
 
     /// The closed forms (the only part that adds to the pool) and the backward order.
@@ -133,6 +145,92 @@ impl<'a> ReportBuilder<'a> {
             jobs_per_batch: self.jobs_per_batch,
         };
         (shared, order)
+    }
+}
+
+/// The given values' section of the streamed JSON report. It needs only the loaded network (a
+/// given value is its literal), so `derive` writes it on a spare core while the gradients are
+/// derived and evaluated.
+pub struct GivenSection {
+    /// `{"x1":{...},...}`
+    text: Vec<u8>,
+    rounding: Rounding,
+    latex: bool,
+}
+
+impl GivenSection {
+    /// The section for `network`, rounded by `rounding`, with LaTeX forms when `latex`.
+    pub fn write(network: &Network, rounding: Rounding, latex: bool) -> GivenSection {
+        let mut members = Serialized(Vec::new());
+        for id in network.ids() {
+            if let Some(given) = given_entry(network, id, rounding, latex) {
+                members.given(network.name(id), given);
+            }
+        }
+        // Every member starts with a comma: the first becomes the opening brace.
+        let mut text = members.0;
+        match text.first_mut() {
+            Some(first) => *first = b'{',
+            None => text.push(b'{'),
+        }
+        text.push(b'}');
+        GivenSection {
+            text,
+            rounding,
+            latex,
+        }
+    }
+}
+
+/// A given value's entry: its literal, rounded, and as an exact fraction and decimal; `None`
+/// for a node, or a declared quantity without a value.
+fn given_entry(network: &Network, id: SymbolId, rounding: Rounding, latex: bool) -> Option<Given> {
+    let symbol = network.symbol(id);
+    if symbol.is_node() {
+        return None;
+    }
+    let q = symbol.value.as_ref()?;
+    let decimal = round_rational(q, rounding.precision, rounding.mode);
+    let exact = both(latex, |notation| rational_in(q, notation));
+    let mut value = value_of(&decimal, Some(exact), true, latex);
+    if let Some(exact) = number::exact_decimal(q) {
+        if latex {
+            value.value_latex = exact.clone();
+        }
+        value.value = exact;
+    }
+    Some(Given {
+        kind: symbol.decl_kind().map_or("node", DeclKind::keyword),
+        name_latex: symbol.latex.clone(),
+        random: symbol.is_random(),
+        value,
+    })
+}
+
+/// A rounded value's entry, with its exact form when there is one.
+fn value_of(decimal: &Decimal, exact: Option<Text>, rational: bool, latex: bool) -> Value {
+    Value {
+        value: number::format(decimal, Notation::Plain),
+        value_latex: if latex {
+            number::format(decimal, Notation::Latex)
+        } else {
+            String::new()
+        },
+        exact,
+        rational,
+        tolerance: number::half_unit(decimal),
+    }
+}
+
+/// A text in plain notation, and in LaTeX when `latex`.
+fn both(latex: bool, text: impl Fn(Notation) -> String) -> Text {
+    Text {
+        plain: text(Notation::Plain),
+        latex: if latex {
+            text(Notation::Latex)
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -375,13 +473,14 @@ impl Shared<'_> {
     fn write_json(
         mut self,
         order: &[SymbolId],
+        given: &[u8],
         warnings: &[String],
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let network = self.network;
         let mut head = self.head(order);
         let mut definitions = std::mem::take(&mut head.definitions);
-        let [given, gradients, updates] = self.jobs(order);
+        let [_, gradients, updates] = self.jobs(order);
         let mut first = true;
         let mut key = |out: &mut dyn Write, key: &str| {
             out.write_all(if first { b"{" } else { b"," })?;
@@ -399,7 +498,7 @@ impl Shared<'_> {
         key(out, "loss_name")?;
         json(out, &network.name(network.loss))?;
         key(out, "given")?;
-        self.stream(&given, &mut definitions, out)?;
+        out.write_all(given)?;
         key(out, "forward")?;
         json(out, &head.forward)?;
         key(out, "gradients")?;
@@ -533,20 +632,12 @@ impl<'s> Writer<'s> {
     }
 
     fn given(&self, id: SymbolId) -> Option<Given> {
-        let symbol = self.shared.network.symbol(id);
-        let mut value = self.value(self.shared.values.value(id)?, None);
-        if let Some(exact) = self.exact_decimal(id) {
-            if self.shared.latex {
-                value.value_latex = exact.to_string();
-            }
-            value.value = exact.to_string();
-        }
-        Some(Given {
-            kind: symbol.decl_kind().map_or("node", DeclKind::keyword),
-            name_latex: symbol.latex.clone(),
-            random: symbol.is_random(),
-            value,
-        })
+        given_entry(
+            self.shared.network,
+            id,
+            self.shared.rounding,
+            self.shared.latex,
+        )
     }
 
     fn forward_step(&self, equation: &Equation) -> ForwardStep {
@@ -776,14 +867,7 @@ impl<'s> Writer<'s> {
 
     /// A text in plain notation, and in LaTeX when the output wants it.
     fn both(&self, text: impl Fn(Notation) -> String) -> Text {
-        Text {
-            plain: text(Notation::Plain),
-            latex: if self.shared.latex {
-                text(Notation::Latex)
-            } else {
-                String::new()
-            },
-        }
+        both(self.shared.latex, text)
     }
 
     fn print(
@@ -891,22 +975,17 @@ impl<'s> Writer<'s> {
 
     /// The rounded value and the exact form: the fraction, or the closed form when one was found.
     fn value(&self, real: &Real, closed: Option<ExprId>) -> Value {
-        let decimal = round(real, self.shared.rounding);
         let exact = match real.as_exact() {
             Some(q) => Some(self.both(|notation| rational_in(q, notation))),
             None => closed.map(|expr| self.both(|notation| self.print_names(expr, notation, true))),
         };
-        Value {
-            value: number::format(&decimal, Notation::Plain),
-            value_latex: if self.shared.latex {
-                number::format(&decimal, Notation::Latex)
-            } else {
-                String::new()
-            },
+        let rational = real.as_exact().is_some();
+        value_of(
+            &round(real, self.shared.rounding),
             exact,
-            rational: real.as_exact().is_some(),
-            tolerance: number::half_unit(&decimal),
-        }
+            rational,
+            self.shared.latex,
+        )
     }
 }
 
@@ -1007,7 +1086,11 @@ mod tests {
                 rounding,
                 (steps, latex),
             )
-            .write_json(warnings, &mut streamed)
+            .write_json(
+                &GivenSection::write(network, rounding, latex),
+                warnings,
+                &mut streamed,
+            )
             .unwrap();
             let built = serde_json::to_string(&built).unwrap();
             assert_eq!(
