@@ -26,7 +26,7 @@ use crate::eval::numeric::{Rounding, round};
 use crate::eval::real::Real;
 use crate::graph::display::Display;
 use crate::graph::{Equation, Network, SymbolId, SymbolKind};
-use crate::parallel::{map_chunks, map_pieces};
+use crate::parallel::map_pieces;
 use crate::render::{json, number};
 use crate::symbolic::backprop::{ChainTerm, Derivation, Gradient};
 use crate::symbolic::expr::{ExprId, Sym};
@@ -361,13 +361,19 @@ impl Shared<'_> {
         let network = self.network;
         let shared = &*self;
         // A forward step prints a whole equation: worth a thread at an eighth of the steps.
+        // Pieces of an eighth of that: a layer's sums cost far more than its activations.
         let per_thread = (self.steps_per_thread / 8).max(1);
-        let steps = map_chunks(&network.equations, per_thread, |equations| {
-            let writer = Writer::new(shared);
-            let steps: Vec<ForwardStep> =
-                equations.iter().map(|eq| writer.forward_step(eq)).collect();
-            steps
-        });
+        let (steps, _) = map_pieces(
+            &network.equations,
+            (per_thread / 8).max(1),
+            per_thread,
+            || Writer::new(shared),
+            |writer, equations| {
+                let steps: Vec<ForwardStep> =
+                    equations.iter().map(|eq| writer.forward_step(eq)).collect();
+                steps
+            },
+        );
         let names = network
             .equations
             .iter()
