@@ -109,10 +109,15 @@ impl Compound<'_, '_> {
         self.first = false;
     }
 
-    fn member<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+    /// A struct field: its name is a Rust identifier, which never needs escaping.
+    fn field<T: ?Sized + Serialize>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        debug_assert!(!needs_escape(name.as_bytes()));
         self.separate();
-        string(self.json.out, key);
-        self.json.out.push(b':');
+        let out = &mut *self.json.out;
+        out.reserve(name.len() + 3);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
         value.serialize(&mut *self.json)
     }
 }
@@ -338,7 +343,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.member(key, value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result<(), Error> {
