@@ -5,12 +5,9 @@
 //! itself: σ' = σ(1 − σ), tanh' = 1 − tanh², ReLU' = step (0 at 0), softplus' = σ,
 //! ∂softmax_i/∂z_k = softmax_i (δ_ik − softmax_k).
 
-use num_rational::BigRational;
-use num_traits::One;
 use rustc_hash::FxHashMap;
 
-use super::expr::{ExprId, Node, Pool, Sym};
-use super::ratio;
+use super::expr::{ExprId, Node, Pool, RationalId, Sym};
 use crate::func::Func;
 
 /// Memoized differentiation.
@@ -40,11 +37,11 @@ impl Differentiator {
                 }
             }
             Node::Add(_, terms) => {
-                let derivatives: Vec<(BigRational, ExprId)> = terms
+                let derivatives: Vec<(RationalId, ExprId)> = terms
                     .iter()
-                    .map(|(k, t)| (k.clone(), self.diff(pool, *t, wrt)))
+                    .map(|&(k, t)| (k, self.diff(pool, t, wrt)))
                     .collect();
-                pool.linear(BigRational::from_integer(0.into()), derivatives)
+                pool.linear(RationalId::ZERO, derivatives)
             }
             Node::Mul(c, factors) => {
                 // Product rule: Σ_i c · e_i · b_i^(e_i − 1) · b_i' · Π_{j≠i} b_j^e_j.
@@ -59,10 +56,11 @@ impl Differentiator {
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) })
                         .chain([(inner, 1)]);
-                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
-                    terms.push((BigRational::one(), pool.product(coefficient, others)));
+                    let exponent = pool.int_rational(exponent.into());
+                    let coefficient = pool.mul_rational(c, exponent);
+                    terms.push((RationalId::ONE, pool.product(coefficient, others)));
                 }
-                pool.linear(BigRational::from_integer(0.into()), terms)
+                pool.linear(RationalId::ZERO, terms)
             }
             Node::Apply(func, args) => {
                 let mut terms = Vec::new();
@@ -72,9 +70,9 @@ impl Differentiator {
                         continue;
                     }
                     let outer = partial(pool, func, &args, k);
-                    terms.push((BigRational::one(), pool.mul2(outer, inner)));
+                    terms.push((RationalId::ONE, pool.mul2(outer, inner)));
                 }
-                pool.linear(BigRational::from_integer(0.into()), terms)
+                pool.linear(RationalId::ZERO, terms)
             }
         };
         self.memo.insert((e, wrt), result);
@@ -120,25 +118,20 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
                 partials.insert(sym, adjoint);
             }
             Node::Add(_, terms) => {
-                // Mostly the coefficients are 1, which need no copy to become an expression.
-                let one = pool.one();
-                let terms: Vec<(ExprId, Option<BigRational>)> = terms
-                    .iter()
-                    .map(|(k, term)| (*term, (!k.is_one()).then(|| k.clone())))
-                    .collect();
-                for (term, k) in terms {
-                    let k = k.map_or(one, |k| pool.constant(k));
+                for (k, term) in terms.clone() {
+                    let k = pool.constant_of(k);
                     push(pool, term, k);
                 }
             }
             Node::Mul(c, factors) => {
-                let (c, factors) = (c.clone(), factors.clone());
+                let (c, factors) = (*c, factors.clone());
                 for (i, &(base, exponent)) in factors.iter().enumerate() {
                     let others = factors
                         .iter()
                         .enumerate()
                         .map(|(j, &(b, e))| if i == j { (b, e - 1) } else { (b, e) });
-                    let coefficient = ratio::mul(&c, &BigRational::from_integer(exponent.into()));
+                    let exponent = pool.int_rational(exponent.into());
+                    let coefficient = pool.mul_rational(c, exponent);
                     let local = pool.product(coefficient, others);
                     push(pool, base, local);
                 }
@@ -198,6 +191,8 @@ pub fn partial(pool: &mut Pool, func: Func, args: &[ExprId], k: usize) -> ExprId
 
 #[cfg(test)]
 mod tests {
+    use num_rational::BigRational;
+
     use super::*;
     use crate::graph::SymbolId;
 

@@ -18,9 +18,8 @@
 use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
-use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, Zero};
 use rustc_hash::FxBuildHasher;
 
 use super::ratio;
@@ -47,66 +46,61 @@ pub enum Sym {
     Grad(SymbolId),
 }
 
+/// A rational number stored once in its pool's table (see `Pool::rational`), so that equal
+/// values have equal ids: a node holds 4 bytes per coefficient, hashed and compared as an
+/// integer, where a `BigRational` would be two heap vectors even for 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RationalId(u32);
+
+impl RationalId {
+    /// 0, stored first in every pool.
+    pub const ZERO: RationalId = RationalId(0);
+    /// 1, stored second.
+    pub const ONE: RationalId = RationalId(1);
+    /// −1, stored third.
+    pub const MINUS_ONE: RationalId = RationalId(2);
+
+    /// Whether the value is 0.
+    pub fn is_zero(self) -> bool {
+        self == RationalId::ZERO
+    }
+
+    /// Whether the value is 1.
+    pub fn is_one(self) -> bool {
+        self == RationalId::ONE
+    }
+}
+
 /// One stored expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     /// An exact rational number: `3/10`.
-    Const(BigRational),
+    Const(RationalId),
     /// A symbol: `w1`, `∂L/∂h11`.
     Sym(Sym),
     /// `c + k1·t1 + k2·t2 + ...`
-    Add(BigRational, Box<[(BigRational, ExprId)]>),
+    Add(RationalId, Box<[(RationalId, ExprId)]>),
     /// `c · b1^e1 · b2^e2 · ...`
-    Mul(BigRational, Box<[(ExprId, i32)]>),
-    /// `f(a1, a2, ...)`
+    Mul(RationalId, Box<[(ExprId, i32)]>),
+    /// `f(args)`
     Apply(Func, Box<[ExprId]>),
 }
 
-/// Rationals hashed by numerator and denominator (they are stored reduced): the `Hash` of
-/// `Ratio` walks a continued fraction, a BigInt division per step.
-impl Hash for Node {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        fn ratio<H: std::hash::Hasher>(q: &BigRational, state: &mut H) {
-            // Mostly machine integers: hashed as such, without walking digit vectors.
-            match (q.numer().to_i64(), q.denom().to_i64()) {
-                (Some(numer), Some(denom)) => {
-                    state.write_i64(numer);
-                    state.write_i64(denom);
-                }
-                _ => {
-                    q.numer().hash(state);
-                    q.denom().hash(state);
-                }
-            }
-        }
-        std::mem::discriminant(self).hash(state);
-        match self {
-            Node::Const(c) => ratio(c, state),
-            Node::Sym(sym) => sym.hash(state),
-            Node::Add(c, terms) => {
-                ratio(c, state);
-                terms.len().hash(state);
-                for (k, term) in terms.iter() {
-                    ratio(k, state);
-                    term.hash(state);
-                }
-            }
-            Node::Mul(c, factors) => {
-                ratio(c, state);
-                factors.hash(state);
-            }
-            Node::Apply(func, args) => {
-                func.hash(state);
-                args.hash(state);
-            }
-        }
-    }
+/// A rational of the pool's table, with its machine-integer form when it has one.
+#[derive(Clone)]
+struct StoredRational {
+    value: BigRational,
+    small: Option<(i64, i64)>,
 }
 
 /// The arena of hash-consed expressions.
 #[derive(Clone)]
 pub struct Pool {
     nodes: Vec<Node>,
+    /// The rationals the nodes mention, each once (indexed by `RationalId`).
+    rationals: Vec<StoredRational>,
+    /// Each rational's id with its hash.
+    rational_table: HashTable<(RationalId, u64)>,
     /// Each id with 32 bits of its node's hash, so that growing the table never hashes a node
     /// again (see `Pool::spread`).
     table: HashTable<(ExprId, u32)>,
@@ -130,10 +124,15 @@ impl Pool {
         let mut pool = Pool {
             nodes: Vec::with_capacity(expressions),
             table: HashTable::with_capacity(expressions),
+            rationals: Vec::new(),
+            rational_table: HashTable::new(),
             hasher: FxBuildHasher,
         };
-        pool.intern(Node::Const(BigRational::zero()));
-        pool.intern(Node::Const(BigRational::one()));
+        for (n, d) in [(0, 1), (1, 1), (-1, 1)] {
+            pool.small_rational(n, d);
+        }
+        pool.intern(Node::Const(RationalId::ZERO));
+        pool.intern(Node::Const(RationalId::ONE));
         pool
     }
 
@@ -165,8 +164,135 @@ impl Pool {
     /// The rational value, if the expression is a constant.
     pub fn as_const(&self, id: ExprId) -> Option<&BigRational> {
         match self.node(id) {
-            Node::Const(value) => Some(value),
+            Node::Const(value) => Some(self.rational(*value)),
             _ => None,
+        }
+    }
+
+    /// The value of a stored rational.
+    pub fn rational(&self, id: RationalId) -> &BigRational {
+        &self.rationals[id.0 as usize].value
+    }
+
+    /// The id of a rational, storing it if it is new.
+    pub fn rational_id(&mut self, value: BigRational) -> RationalId {
+        match ratio::small(&value) {
+            Some((n, d)) => self.small_rational(n, d),
+            None => {
+                let hash = self.hasher.hash_one((value.numer(), value.denom()));
+                let rationals = &self.rationals;
+                match self
+                    .rational_table
+                    .find(hash, |&(id, _)| rationals[id.0 as usize].value == value)
+                {
+                    Some(&(id, _)) => id,
+                    None => self.push_rational(hash, value, None),
+                }
+            }
+        }
+    }
+
+    /// The id of `n/d`, reduced with `d > 0`.
+    fn small_rational(&mut self, n: i64, d: i64) -> RationalId {
+        let hash = self.hasher.hash_one((n, d));
+        let rationals = &self.rationals;
+        match self.rational_table.find(hash, |&(id, _)| {
+            rationals[id.0 as usize].small == Some((n, d))
+        }) {
+            Some(&(id, _)) => id,
+            None => {
+                let value = BigRational::new_raw(n.into(), d.into());
+                self.push_rational(hash, value, Some((n, d)))
+            }
+        }
+    }
+
+    fn push_rational(
+        &mut self,
+        hash: u64,
+        value: BigRational,
+        small: Option<(i64, i64)>,
+    ) -> RationalId {
+        let id =
+            RationalId(u32::try_from(self.rationals.len()).expect("fewer than 2^32 rationals"));
+        self.rationals.push(StoredRational { value, small });
+        self.rational_table
+            .insert_unique(hash, (id, hash), |&(_, hash)| hash);
+        id
+    }
+
+    /// The id of a reduced fraction with a positive denominator.
+    fn wide_rational(&mut self, (n, d): (i128, i128)) -> RationalId {
+        match (i64::try_from(n), i64::try_from(d)) {
+            (Ok(n), Ok(d)) => self.small_rational(n, d),
+            _ => self.rational_id(ratio::reduced((n, d))),
+        }
+    }
+
+    fn small_of(&self, id: RationalId) -> Option<(i64, i64)> {
+        self.rationals[id.0 as usize].small
+    }
+
+    /// The id of an integer.
+    pub fn int_rational(&mut self, value: i64) -> RationalId {
+        self.small_rational(value, 1)
+    }
+
+    /// `a · b`
+    pub fn mul_rational(&mut self, a: RationalId, b: RationalId) -> RationalId {
+        if a.is_one() || b.is_zero() {
+            return b;
+        }
+        if b.is_one() || a.is_zero() {
+            return a;
+        }
+        match (self.small_of(a), self.small_of(b)) {
+            (Some(a), Some(b)) => self.wide_rational(ratio::mul_parts(a, b)),
+            _ => self.rational_id(self.rational(a) * self.rational(b)),
+        }
+    }
+
+    /// `a + b`
+    fn add_rational(&mut self, a: RationalId, b: RationalId) -> RationalId {
+        if a.is_zero() {
+            return b;
+        }
+        if b.is_zero() {
+            return a;
+        }
+        match (self.small_of(a), self.small_of(b)) {
+            (Some(a), Some(b)) => self.wide_rational(ratio::add_parts(a, b)),
+            _ => self.rational_id(self.rational(a) + self.rational(b)),
+        }
+    }
+
+    /// `a / b`, for `b` not 0.
+    fn div_rational(&mut self, a: RationalId, b: RationalId) -> RationalId {
+        if b.is_one() {
+            return a;
+        }
+        // 1/b keeps the parts of b (swapped, the sign moved up), unless its numerator is
+        // i64::MIN, whose negation does not fit.
+        let reciprocal = self.small_of(b).and_then(|(n, d)| {
+            if n < 0 {
+                Some((-d, n.checked_neg()?))
+            } else {
+                Some((d, n))
+            }
+        });
+        match (self.small_of(a), reciprocal) {
+            (Some(a), Some(reciprocal)) => self.wide_rational(ratio::mul_parts(a, reciprocal)),
+            _ => self.rational_id(self.rational(a) / self.rational(b)),
+        }
+    }
+
+    /// `c^e`
+    fn pow_rational(&mut self, c: RationalId, e: i32) -> RationalId {
+        match e {
+            0 => RationalId::ONE,
+            1 => c,
+            _ if c.is_one() => c,
+            _ => self.rational_id(self.rational(c).pow(e)),
         }
     }
 
@@ -205,6 +331,12 @@ impl Pool {
 
     /// A rational constant.
     pub fn constant(&mut self, value: BigRational) -> ExprId {
+        let id = self.rational_id(value);
+        self.constant_of(id)
+    }
+
+    /// The constant with a stored value.
+    pub fn constant_of(&mut self, value: RationalId) -> ExprId {
         // 0 and 1 are stored first.
         if value.is_zero() {
             return self.zero();
@@ -217,7 +349,8 @@ impl Pool {
 
     /// An integer constant.
     pub fn int(&mut self, value: i64) -> ExprId {
-        self.constant(BigRational::from_integer(BigInt::from(value)))
+        let id = self.int_rational(value);
+        self.constant_of(id)
     }
 
     /// A symbol.
@@ -238,7 +371,7 @@ impl Pool {
 
     /// `-a`
     pub fn neg(&mut self, a: ExprId) -> ExprId {
-        self.scale(a, &-BigRational::one())
+        self.scale(a, RationalId::MINUS_ONE)
     }
 
     /// `a * b`
@@ -248,12 +381,12 @@ impl Pool {
 
     /// `a / b`. The caller makes sure `b` is not the constant 0 (see `Pool::is_zero`).
     pub fn div(&mut self, a: ExprId, b: ExprId) -> ExprId {
-        self.product(BigRational::one(), [(a, 1), (b, -1)])
+        self.product(RationalId::ONE, [(a, 1), (b, -1)])
     }
 
     /// `base ^ exponent`
     pub fn pow(&mut self, base: ExprId, exponent: i32) -> ExprId {
-        self.product(BigRational::one(), [(base, exponent)])
+        self.product(RationalId::ONE, [(base, exponent)])
     }
 
     /// Whether the expression is the constant 0.
@@ -275,32 +408,40 @@ impl Pool {
             _ => {}
         }
         self.linear(
-            BigRational::zero(),
-            terms.iter().map(|&t| (BigRational::one(), t)),
+            RationalId::ZERO,
+            terms.iter().map(|&t| (RationalId::ONE, t)),
         )
     }
 
     /// `constant + Σ k_i · t_i`, normalized: like terms collected, zeros dropped.
     pub fn linear(
         &mut self,
-        constant: BigRational,
-        terms: impl IntoIterator<Item = (BigRational, ExprId)>,
+        constant: RationalId,
+        terms: impl IntoIterator<Item = (RationalId, ExprId)>,
     ) -> ExprId {
         let mut constant = constant;
-        let mut flat: Vec<(BigRational, ExprId)> = Vec::new();
+        let mut flat: Vec<(RationalId, ExprId)> = Vec::new();
         for (k, term) in terms {
             if k.is_zero() {
                 continue;
             }
             match self.node(term) {
-                Node::Const(c) => constant = ratio::add(&constant, &ratio::mul(c, &k)),
+                &Node::Const(c) => {
+                    let scaled = self.mul_rational(c, k);
+                    constant = self.add_rational(constant, scaled);
+                }
                 Node::Add(c, inner) => {
-                    constant = ratio::add(&constant, &ratio::mul(c, &k));
-                    flat.extend(inner.iter().map(|(k2, t)| (ratio::mul(k2, &k), *t)));
+                    let (c, inner) = (*c, inner.clone());
+                    let scaled = self.mul_rational(c, k);
+                    constant = self.add_rational(constant, scaled);
+                    for &(k2, t) in inner.iter() {
+                        let k2 = self.mul_rational(k2, k);
+                        flat.push((k2, t));
+                    }
                 }
                 Node::Mul(c, factors) if !c.is_one() && !has_zero_base(self, factors) => {
-                    let coefficient = ratio::mul(c, &k);
-                    let factors = factors.clone();
+                    let (c, factors) = (*c, factors.clone());
+                    let coefficient = self.mul_rational(c, k);
                     let monomial = self.monomial(factors);
                     flat.push((coefficient, monomial));
                 }
@@ -308,20 +449,19 @@ impl Pool {
             }
         }
         flat.sort_by_key(|&(_, id)| id);
-        let mut merged = flat;
-        merged.dedup_by(|(k, id), (total, last)| {
-            let same = id == last;
-            if same {
-                *total = ratio::add(total, k);
+        let mut merged: Vec<(RationalId, ExprId)> = Vec::with_capacity(flat.len());
+        for (k, id) in flat {
+            match merged.last_mut() {
+                Some((total, last)) if *last == id => *total = self.add_rational(*total, k),
+                _ => merged.push((k, id)),
             }
-            same
-        });
+        }
         merged.retain(|(k, _)| !k.is_zero());
         match merged.len() {
-            0 => self.constant(constant),
+            0 => self.constant_of(constant),
             1 if constant.is_zero() => {
-                let (k, id) = merged.pop().expect("one term");
-                self.scale(id, &k)
+                let (k, id) = merged[0];
+                self.scale(id, k)
             }
             _ => self.intern(Node::Add(constant, merged.into_boxed_slice())),
         }
@@ -338,13 +478,13 @@ impl Pool {
             (Some(&only), None) if self.is_unit_product(only) => return only,
             _ => {}
         }
-        self.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
+        self.product(RationalId::ONE, factors.iter().map(|&f| (f, 1)))
     }
 
     /// `coefficient · Π base_i ^ e_i`, normalized: constants folded, equal bases merged.
     pub fn product(
         &mut self,
-        coefficient: BigRational,
+        coefficient: RationalId,
         factors: impl IntoIterator<Item = (ExprId, i32)>,
     ) -> ExprId {
         let mut coefficient = coefficient;
@@ -353,31 +493,30 @@ impl Pool {
             if exponent == 0 {
                 continue;
             }
-            let zero = self.zero();
             match self.node(base) {
-                Node::Const(c) => fold_power(&mut coefficient, &mut flat, c, exponent, zero),
+                &Node::Const(c) => self.fold_power(&mut coefficient, &mut flat, c, exponent),
                 Node::Mul(c, inner) => {
-                    fold_power(&mut coefficient, &mut flat, c, exponent, zero);
+                    let c = *c;
                     flat.extend(inner.iter().map(|&(b, e)| (b, e.saturating_mul(exponent))));
+                    self.fold_power(&mut coefficient, &mut flat, c, exponent);
                 }
                 Node::Add(c, terms) => {
                     // A sum inside a product is kept primitive (its content moved to the
                     // coefficient), so 2(1 + x)y and (2 + 2x)y are one expression whatever the
                     // order of multiplication.
-                    let content = if c.is_zero() {
-                        terms[0].0.clone()
-                    } else {
-                        c.clone()
-                    };
+                    let content = if c.is_zero() { terms[0].0 } else { *c };
                     if content.is_one() {
                         flat.push((base, exponent));
                     } else {
-                        let primitive = Node::Add(
-                            c / &content,
-                            terms.iter().map(|(k, t)| (k / &content, *t)).collect(),
-                        );
-                        coefficient = ratio::mul(&coefficient, &ratio::pow(&content, exponent));
-                        let primitive = self.intern(primitive);
+                        let (c, terms) = (*c, terms.clone());
+                        let c = self.div_rational(c, content);
+                        let terms = terms
+                            .iter()
+                            .map(|&(k, t)| (self.div_rational(k, content), t))
+                            .collect();
+                        let power = self.pow_rational(content, exponent);
+                        coefficient = self.mul_rational(coefficient, power);
+                        let primitive = self.intern(Node::Add(c, terms));
                         flat.push((primitive, exponent));
                     }
                 }
@@ -399,18 +538,35 @@ impl Pool {
             return self.zero();
         }
         match merged.as_slice() {
-            [] => self.constant(coefficient),
+            [] => self.constant_of(coefficient),
             [(base, 1)] if coefficient.is_one() => *base,
             [(base, 1)] if matches!(self.node(*base), Node::Add(..)) => {
                 let base = *base;
-                self.scale(base, &coefficient)
+                self.scale(base, coefficient)
             }
             _ => self.intern(Node::Mul(coefficient, merged.into_boxed_slice())),
         }
     }
 
+    /// Multiplies `c^exponent` into the coefficient, or keeps `0^exponent` as a factor when the
+    /// exponent is negative (a quotient by zero, for evaluation to report).
+    fn fold_power(
+        &mut self,
+        coefficient: &mut RationalId,
+        factors: &mut Vec<(ExprId, i32)>,
+        c: RationalId,
+        exponent: i32,
+    ) {
+        if c.is_zero() && exponent < 0 {
+            factors.push((self.zero(), exponent));
+        } else {
+            let power = self.pow_rational(c, exponent);
+            *coefficient = self.mul_rational(*coefficient, power);
+        }
+    }
+
     /// `k · e`, distributing a numeric factor over a sum.
-    pub fn scale(&mut self, id: ExprId, k: &BigRational) -> ExprId {
+    pub fn scale(&mut self, id: ExprId, k: RationalId) -> ExprId {
         if k.is_one() {
             return id;
         }
@@ -418,24 +574,25 @@ impl Pool {
             return self.zero();
         }
         match self.node(id) {
-            Node::Const(c) => {
-                let value = ratio::mul(c, k);
-                self.constant(value)
+            &Node::Const(c) => {
+                let value = self.mul_rational(c, k);
+                self.constant_of(value)
             }
             Node::Add(c, terms) => {
-                let constant = ratio::mul(c, k);
-                let terms: Box<[(BigRational, ExprId)]> = terms
+                let (c, terms) = (*c, terms.clone());
+                let constant = self.mul_rational(c, k);
+                let terms: Box<[(RationalId, ExprId)]> = terms
                     .iter()
-                    .map(|(t, id)| (ratio::mul(t, k), *id))
+                    .map(|&(t, id)| (self.mul_rational(t, k), id))
                     .collect();
                 self.intern(Node::Add(constant, terms))
             }
             Node::Mul(c, factors) if !has_zero_base(self, factors) => {
-                let coefficient = ratio::mul(c, k);
-                let factors = factors.clone();
+                let (c, factors) = (*c, factors.clone());
+                let coefficient = self.mul_rational(c, k);
                 self.product(coefficient, factors.iter().copied())
             }
-            _ => self.intern(Node::Mul(k.clone(), Box::new([(id, 1)]))),
+            _ => self.intern(Node::Mul(k, Box::new([(id, 1)]))),
         }
     }
 
@@ -443,7 +600,7 @@ impl Pool {
     fn monomial(&mut self, factors: Box<[(ExprId, i32)]>) -> ExprId {
         match *factors {
             [(base, 1)] => base,
-            _ => self.intern(Node::Mul(BigRational::one(), factors)),
+            _ => self.intern(Node::Mul(RationalId::ONE, factors)),
         }
     }
 
@@ -571,10 +728,7 @@ impl Pool {
         match self.node(id).clone() {
             Node::Const(_) | Node::Sym(_) => id,
             Node::Add(c, terms) => {
-                let terms = terms
-                    .iter()
-                    .zip(children)
-                    .map(|((k, _), &t)| (k.clone(), t));
+                let terms = terms.iter().zip(children).map(|(&(k, _), &t)| (k, t));
                 self.linear(c, terms)
             }
             Node::Mul(c, factors) => {
@@ -612,22 +766,6 @@ impl Pool {
         });
         memo.insert(id, size);
         size
-    }
-}
-
-/// Multiplies `c^exponent` into the coefficient, or keeps `0^exponent` as a factor when the
-/// exponent is negative (a quotient by zero, for evaluation to report).
-fn fold_power(
-    coefficient: &mut BigRational,
-    factors: &mut Vec<(ExprId, i32)>,
-    c: &BigRational,
-    exponent: i32,
-    zero: ExprId,
-) {
-    if c.is_zero() && exponent < 0 {
-        factors.push((zero, exponent));
-    } else {
-        *coefficient = ratio::mul(coefficient, &ratio::pow(c, exponent));
     }
 }
 
@@ -768,8 +906,14 @@ mod tests {
                 2 => pool.mul2(a, b),
                 3 if !pool.is_zero(b) => pool.div(a, b),
                 4 => pool.pow(a, rng.below(5) as i32 - 2),
-                5 => pool.scale(a, &k),
-                6 => pool.linear(k.clone(), [(k, a), (q(1, 2), b)]),
+                5 => {
+                    let k = pool.rational_id(k);
+                    pool.scale(a, k)
+                }
+                6 => {
+                    let (k, half) = (pool.rational_id(k), pool.rational_id(q(1, 2)));
+                    pool.linear(k, [(k, a), (half, b)])
+                }
                 7 => pool.apply(Func::Sigmoid, &[a]),
                 _ => pool.constant(k),
             };
@@ -798,12 +942,12 @@ mod tests {
     fn shortcuts_of_add_and_mul_agree_with_the_general_path() {
         let general_add = |pool: &mut Pool, terms: &[ExprId]| {
             pool.linear(
-                BigRational::zero(),
-                terms.iter().map(|&t| (BigRational::one(), t)),
+                RationalId::ZERO,
+                terms.iter().map(|&t| (RationalId::ONE, t)),
             )
         };
         let general_mul = |pool: &mut Pool, factors: &[ExprId]| {
-            pool.product(BigRational::one(), factors.iter().map(|&f| (f, 1)))
+            pool.product(RationalId::ONE, factors.iter().map(|&f| (f, 1)))
         };
         for seed in 0..5 {
             let pool = random_pool(seed, 200);
@@ -833,9 +977,84 @@ mod tests {
         let x = value(&mut pool, 0);
         let zero = pool.zero();
         let quotient = pool.div(x, zero);
-        let scaled = pool.scale(quotient, &q(2, 1));
+        let two = pool.int_rational(2);
+        let scaled = pool.scale(quotient, two);
         assert!(!pool.is_fixed(scaled));
         assert_ne!(pool.rebuild(scaled, &[quotient]), scaled);
+    }
+
+    #[test]
+    fn equal_rationals_have_one_id() {
+        let mut pool = Pool::new();
+        let half = pool.rational_id(q(1, 2));
+        assert_eq!(pool.rational_id(q(2, 4)), half);
+        assert_eq!(pool.rational_id(q(-3, -6)), half);
+        assert_ne!(pool.rational_id(q(-1, 2)), half);
+        assert_eq!(pool.rational_id(q(0, 5)), RationalId::ZERO);
+        assert_eq!(pool.rational_id(q(7, 7)), RationalId::ONE);
+        assert_eq!(pool.rational_id(q(3, -3)), RationalId::MINUS_ONE);
+        // Nodes over equal rationals are one node, whichever way the value was made.
+        let x = value(&mut pool, 0);
+        let sixth = pool.constant(q(1, 6));
+        let third = pool.add2(sixth, sixth);
+        assert_eq!(third, pool.constant(q(2, 6)));
+        let (four_sixths, two_thirds) = (pool.rational_id(q(4, 6)), pool.rational_id(q(2, 3)));
+        assert_eq!(pool.scale(x, four_sixths), pool.scale(x, two_thirds));
+        // Beyond an i64, on either side of the boundary, and negative.
+        let (max, min) = (q(i64::MAX, 1), q(i64::MIN, 1));
+        let one = BigRational::one();
+        for value in [
+            &max + &one,
+            -(&max + &one),
+            &min - &one,
+            max.clone(),
+            min.clone(),
+            max.recip(),
+            (&min - &one).recip(),
+        ] {
+            let id = pool.rational_id(value.clone());
+            assert_eq!(pool.rational(id), &value);
+            assert_eq!(pool.rational_id(value), id);
+        }
+    }
+
+    #[test]
+    fn rational_arithmetic_agrees_with_big_rational() {
+        let values = ratio::tests::samples();
+        let mut pool = Pool::new();
+        let ids: Vec<RationalId> = values.iter().map(|v| pool.rational_id(v.clone())).collect();
+        // A sparser grid than `ratio`'s own test: it still pairs every kind of boundary value.
+        for (a, &a_id) in values.iter().zip(&ids).step_by(3) {
+            for (b, &b_id) in values.iter().zip(&ids).step_by(11) {
+                // The same value, and the same id as storing the value directly: one id per value
+                // whether the fast path or `BigRational` made it, and however it overflowed.
+                let product = pool.mul_rational(a_id, b_id);
+                assert_eq!(pool.rational(product), &(a * b), "{a} · {b}");
+                assert_eq!(product, pool.rational_id(a * b));
+                let sum = pool.add_rational(a_id, b_id);
+                assert_eq!(pool.rational(sum), &(a + b), "{a} + {b}");
+                assert_eq!(sum, pool.rational_id(a + b));
+                if !b.is_zero() {
+                    let quotient = pool.div_rational(a_id, b_id);
+                    assert_eq!(pool.rational(quotient), &(a / b), "{a} / {b}");
+                    assert_eq!(quotient, pool.rational_id(a / b));
+                }
+            }
+            for e in [-3, -1, 0, 1, 2, 5] {
+                if !(a.is_zero() && e < 0) {
+                    let power = pool.pow_rational(a_id, e);
+                    assert_eq!(pool.rational(power), &a.pow(e), "{a}^{e}");
+                    assert_eq!(power, pool.rational_id(a.pow(e)));
+                }
+            }
+        }
+        // Every stored value is reduced with a positive denominator, and its machine-integer
+        // form is there exactly when both parts fit.
+        for stored in &pool.rationals {
+            assert_eq!(stored.value, stored.value.reduced());
+            assert!(stored.value.denom().is_positive());
+            assert_eq!(stored.small, ratio::small(&stored.value));
+        }
     }
 
     #[test]
