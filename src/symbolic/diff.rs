@@ -5,6 +5,8 @@
 //! itself: σ' = σ(1 − σ), tanh' = 1 − tanh², ReLU' = step (0 at 0), softplus' = σ,
 //! ∂softmax_i/∂z_k = softmax_i (δ_ik − softmax_k).
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap;
 
 use super::expr::{ExprId, Node, Pool, RationalId, Sym};
@@ -85,32 +87,43 @@ impl Differentiator {
 /// where asking `diff` for each of its 2n + 1 symbols would cost O(n²). Symbols with a zero
 /// derivative are left out; the order is the order of `pool.symbols(e)`.
 pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
-    // The subexpressions of `e`; children have smaller ids, so descending ids visit every node
-    // after all of its parents.
+    // The subexpressions of `e`, and its symbols in the order of `pool.symbols(e)` (the same
+    // walk); children have smaller ids, so descending ids visit every node after all of its
+    // parents.
     let mut nodes = Vec::new();
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut stack = vec![e];
-    while let Some(id) = stack.pop() {
-        if seen.insert(id) {
-            nodes.push(id);
-            stack.extend(pool.children(id));
+    let mut symbols = Vec::new();
+    pool.walk(e, |id, node| {
+        nodes.push(id);
+        if let Node::Sym(sym) = node {
+            symbols.push(*sym);
         }
-    }
+    });
     nodes.sort_unstable_by(|a, b| b.cmp(a));
-    let mut contributions: FxHashMap<ExprId, Vec<ExprId>> = FxHashMap::default();
-    contributions.insert(e, vec![pool.one()]);
-    let mut partials: FxHashMap<Sym, ExprId> = FxHashMap::default();
+    let mut contributions: FxHashMap<ExprId, Parts> =
+        FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default());
+    contributions.insert(e, Parts::One(pool.one()));
+    let mut partials: FxHashMap<Sym, ExprId> =
+        FxHashMap::with_capacity_and_hasher(symbols.len(), Default::default());
     for id in nodes {
-        let Some(parts) = contributions.remove(&id) else {
-            continue;
+        let adjoint = match contributions.remove(&id) {
+            None => continue,
+            Some(Parts::One(part)) => pool.add(&[part]),
+            Some(Parts::Many(parts)) => pool.add(&parts),
         };
-        let adjoint = pool.add(&parts);
         if pool.is_zero(adjoint) {
             continue;
         }
         let mut push = |pool: &mut Pool, child: ExprId, local: ExprId| {
             let part = pool.mul2(adjoint, local);
-            contributions.entry(child).or_default().push(part);
+            match contributions.entry(child) {
+                Entry::Vacant(entry) => {
+                    entry.insert(Parts::One(part));
+                }
+                Entry::Occupied(mut entry) => match entry.get_mut() {
+                    Parts::One(first) => *entry.get_mut() = Parts::Many(vec![*first, part]),
+                    Parts::Many(parts) => parts.push(part),
+                },
+            }
         };
         match pool.node(id) {
             Node::Const(_) => {}
@@ -122,6 +135,13 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
                     let k = pool.constant_of(k);
                     push(pool, term, k);
                 }
+            }
+            // `w·x`, most products of a network: each factor's local is the other factor (what
+            // the general rule below gives, storing nothing), without copying the factors.
+            &Node::Mul(c, ref factors) if c.is_one() && matches!(**factors, [(_, 1), (_, 1)]) => {
+                let (a, b) = (factors[0].0, factors[1].0);
+                push(pool, a, b);
+                push(pool, b, a);
             }
             Node::Mul(c, factors) => {
                 let (c, factors) = (*c, factors.clone());
@@ -145,11 +165,17 @@ pub fn gradient(pool: &mut Pool, e: ExprId) -> Vec<(Sym, ExprId)> {
             }
         }
     }
-    pool.symbols(e)
+    symbols
         .into_iter()
         .filter_map(|sym| partials.get(&sym).map(|&d| (sym, d)))
         .filter(|&(_, d)| !pool.is_zero(d))
         .collect()
+}
+
+/// The contributions to one adjoint: mostly a single one, which needs no list.
+enum Parts {
+    One(ExprId),
+    Many(Vec<ExprId>),
 }
 
 /// ∂f(args)/∂args[k], in terms of f itself where the slides do so.
@@ -219,6 +245,30 @@ mod tests {
         let mut d = Differentiator::new();
         let derivative = d.diff(&mut pool, loss, Sym::Value(SymbolId(1)));
         assert_eq!(derivative, pool.sub(p, y));
+    }
+
+    #[test]
+    fn reverse_mode_agrees_with_differentiating_per_symbol() {
+        // Products w·x (the shortcut), products with a coefficient or a power (the general
+        // rule), sums and calls of them; every symbol once, so both give one canonical form.
+        let mut pool = Pool::new();
+        let s: Vec<ExprId> = (0..7).map(|n| pool.sym(Sym::Value(SymbolId(n)))).collect();
+        let wx = pool.mul2(s[0], s[1]);
+        let three = pool.int(3);
+        let scaled = pool.mul(&[three, s[2], s[3]]);
+        let squared = pool.pow(s[4], 2);
+        let power = pool.mul2(squared, s[5]);
+        let sum = pool.add(&[wx, scaled, power, s[6]]);
+        let sigma = pool.apply(Func::Sigmoid, &[sum]);
+        for e in [wx, scaled, power, sum, sigma] {
+            let reverse = gradient(&mut pool, e);
+            let symbols: Vec<Sym> = reverse.iter().map(|&(sym, _)| sym).collect();
+            assert_eq!(symbols, pool.symbols(e));
+            let mut d = Differentiator::new();
+            for (sym, partial) in reverse {
+                assert_eq!(partial, d.diff(&mut pool, e, sym), "{sym:?} in {e:?}");
+            }
+        }
     }
 
     #[test]

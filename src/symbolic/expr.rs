@@ -643,22 +643,33 @@ impl Pool {
     /// The symbols an expression mentions, each once, in order of first appearance.
     pub fn symbols(&self, id: ExprId) -> Vec<Sym> {
         let mut found = Vec::new();
-        let mut stack = vec![id];
         // A symbol is one node of the pool, so visiting each node once finds it once.
+        self.walk(id, |_, node| {
+            if let Node::Sym(sym) = node {
+                found.push(*sym);
+            }
+        });
+        found
+    }
+
+    /// Visits each subexpression of `id` once, where a depth-first walk in stored order first
+    /// reaches it.
+    pub fn walk(&self, id: ExprId, mut visit: impl FnMut(ExprId, &Node)) {
+        let mut stack = vec![id];
         let mut visited = rustc_hash::FxHashSet::default();
         while let Some(id) = stack.pop() {
             if !visited.insert(id) {
                 continue;
             }
-            match self.node(id) {
-                Node::Const(_) => {}
-                Node::Sym(sym) => found.push(*sym),
+            let node = self.node(id);
+            visit(id, node);
+            match node {
+                Node::Const(_) | Node::Sym(_) => {}
                 Node::Add(_, terms) => stack.extend(terms.iter().rev().map(|&(_, t)| t)),
                 Node::Mul(_, factors) => stack.extend(factors.iter().rev().map(|&(b, _)| b)),
                 Node::Apply(_, args) => stack.extend(args.iter().rev()),
             }
         }
-        found
     }
 
     /// The children of a node, in stored order.
