@@ -72,7 +72,7 @@ impl RationalId {
 }
 
 /// One stored expression.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Node {
     /// An exact rational number: `3/10`.
     Const(RationalId),
@@ -84,6 +84,54 @@ pub enum Node {
     Mul(RationalId, Box<[(ExprId, i32)]>),
     /// `f(args)`
     Apply(Func, Box<[ExprId]>),
+}
+
+/// The operand lists of a node, one of them non-empty at most.
+type Operands<'a> = (
+    &'a [(RationalId, ExprId)],
+    &'a [(ExprId, i32)],
+    &'a [ExprId],
+);
+
+/// A node borrowed: what `Pool::intern` looks up, so that finding a stored node copies nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum NodeRef<'a> {
+    Const(RationalId),
+    Sym(Sym),
+    Add(RationalId, &'a [(RationalId, ExprId)]),
+    Mul(RationalId, &'a [(ExprId, i32)]),
+    Apply(Func, &'a [ExprId]),
+}
+
+impl Node {
+    fn as_ref(&self) -> NodeRef<'_> {
+        match self {
+            &Node::Const(value) => NodeRef::Const(value),
+            &Node::Sym(sym) => NodeRef::Sym(sym),
+            Node::Add(c, terms) => NodeRef::Add(*c, terms),
+            Node::Mul(c, factors) => NodeRef::Mul(*c, factors),
+            Node::Apply(func, args) => NodeRef::Apply(*func, args),
+        }
+    }
+}
+
+impl NodeRef<'_> {
+    fn to_node(self) -> Node {
+        match self {
+            NodeRef::Const(value) => Node::Const(value),
+            NodeRef::Sym(sym) => Node::Sym(sym),
+            NodeRef::Add(c, terms) => Node::Add(c, terms.into()),
+            NodeRef::Mul(c, factors) => Node::Mul(c, factors.into()),
+            NodeRef::Apply(func, args) => Node::Apply(func, args.into()),
+        }
+    }
+}
+
+/// Hashed as borrowed, so a stored node and its `NodeRef` hash alike.
+impl Hash for Node {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_ref().hash(state);
+    }
 }
 
 /// A rational of the pool's table, with its machine-integer form when it has one.
@@ -101,6 +149,11 @@ pub struct Pool {
     rationals: Vec<StoredRational>,
     /// Each rational's id with its hash.
     rational_table: HashTable<(RationalId, u64)>,
+    /// Scratch lists the constructors reuse (see `Pool::with_buffer`).
+    factor_buffer: Vec<(ExprId, i32)>,
+    term_buffer: Vec<(RationalId, ExprId)>,
+    rebuild_factors: Vec<(ExprId, i32)>,
+    rebuild_terms: Vec<(RationalId, ExprId)>,
     /// Each id with 32 bits of its node's hash, so that growing the table never hashes a node
     /// again (see `Pool::spread`).
     table: HashTable<(ExprId, u32)>,
@@ -126,13 +179,17 @@ impl Pool {
             table: HashTable::with_capacity(expressions),
             rationals: Vec::new(),
             rational_table: HashTable::new(),
+            factor_buffer: Vec::new(),
+            term_buffer: Vec::new(),
+            rebuild_factors: Vec::new(),
+            rebuild_terms: Vec::new(),
             hasher: FxBuildHasher,
         };
         for (n, d) in [(0, 1), (1, 1), (-1, 1)] {
             pool.small_rational(n, d);
         }
-        pool.intern(Node::Const(RationalId::ZERO));
-        pool.intern(Node::Const(RationalId::ONE));
+        pool.intern(NodeRef::Const(RationalId::ZERO));
+        pool.intern(NodeRef::Const(RationalId::ONE));
         pool
     }
 
@@ -311,22 +368,38 @@ impl Pool {
         u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 
-    fn intern(&mut self, node: Node) -> ExprId {
+    /// The id of a node, storing a copy of it if it is new.
+    fn intern(&mut self, node: NodeRef) -> ExprId {
         // Folded, so that every kept bit has some of Fx's best-mixed (high, then rotated) bits.
-        let full = self.hasher.hash_one(&node);
+        let full = self.hasher.hash_one(node);
         let short = (full ^ (full >> 32)) as u32;
         let hash = Pool::spread(short);
         let nodes = &self.nodes;
         if let Some(&(id, _)) = self.table.find(hash, |&(id, kept)| {
-            kept == short && nodes[id.index()] == node
+            kept == short && nodes[id.index()].as_ref() == node
         }) {
             return id;
         }
         let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 expressions"));
-        self.nodes.push(node);
+        self.nodes.push(node.to_node());
         self.table
             .insert_unique(hash, (id, short), |&(_, kept)| Pool::spread(kept));
         id
+    }
+
+    /// Runs `build` with the cleared scratch list `slot` picks, and puts the list back: the
+    /// operands of a node are gathered without allocating each time. A nested use finds the
+    /// slot empty and works in a list of its own.
+    fn with_buffer<T, R>(
+        &mut self,
+        slot: fn(&mut Pool) -> &mut Vec<T>,
+        build: impl FnOnce(&mut Pool, &mut Vec<T>) -> R,
+    ) -> R {
+        let mut buffer = std::mem::take(slot(self));
+        buffer.clear();
+        let result = build(self, &mut buffer);
+        *slot(self) = buffer;
+        result
     }
 
     /// A rational constant.
@@ -344,7 +417,7 @@ impl Pool {
         if value.is_one() {
             return self.one();
         }
-        self.intern(Node::Const(value))
+        self.intern(NodeRef::Const(value))
     }
 
     /// An integer constant.
@@ -355,7 +428,7 @@ impl Pool {
 
     /// A symbol.
     pub fn sym(&mut self, sym: Sym) -> ExprId {
-        self.intern(Node::Sym(sym))
+        self.intern(NodeRef::Sym(sym))
     }
 
     /// `a + b`
@@ -419,8 +492,47 @@ impl Pool {
         constant: RationalId,
         terms: impl IntoIterator<Item = (RationalId, ExprId)>,
     ) -> ExprId {
+        // A lone term k·t is scaled once the list is back (`scale` may build a product).
+        let (sum, k) = self.with_buffer(
+            |pool| &mut pool.term_buffer,
+            |pool, flat| {
+                let constant = pool.flatten_sum(constant, terms, flat);
+                flat.sort_by_key(|&(_, id)| id);
+                // Like terms are adjacent now: merged in place.
+                let mut kept: usize = 0;
+                for read in 0..flat.len() {
+                    let (k, id) = flat[read];
+                    match kept.checked_sub(1).map(|last| &mut flat[last]) {
+                        Some((total, last)) if *last == id => {
+                            *total = pool.add_rational(*total, k);
+                        }
+                        _ => {
+                            flat[kept] = (k, id);
+                            kept += 1;
+                        }
+                    }
+                }
+                flat.truncate(kept);
+                flat.retain(|(k, _)| !k.is_zero());
+                match flat.len() {
+                    0 => (pool.constant_of(constant), RationalId::ONE),
+                    1 if constant.is_zero() => (flat[0].1, flat[0].0),
+                    _ => (pool.intern(NodeRef::Add(constant, flat)), RationalId::ONE),
+                }
+            },
+        );
+        self.scale(sum, k)
+    }
+
+    /// Pushes the terms onto `flat`, sums and numeric products taken apart, and returns the
+    /// constant with the constants among the terms added.
+    fn flatten_sum(
+        &mut self,
+        constant: RationalId,
+        terms: impl IntoIterator<Item = (RationalId, ExprId)>,
+        flat: &mut Vec<(RationalId, ExprId)>,
+    ) -> RationalId {
         let mut constant = constant;
-        let mut flat: Vec<(RationalId, ExprId)> = Vec::new();
         for (k, term) in terms {
             if k.is_zero() {
                 continue;
@@ -429,6 +541,11 @@ impl Pool {
                 &Node::Const(c) => {
                     let scaled = self.mul_rational(c, k);
                     constant = self.add_rational(constant, scaled);
+                }
+                Node::Add(c, inner) if k.is_one() => {
+                    let c = *c;
+                    flat.extend_from_slice(inner);
+                    constant = self.add_rational(constant, c);
                 }
                 Node::Add(c, inner) => {
                     let (c, inner) = (*c, inner.clone());
@@ -442,29 +559,13 @@ impl Pool {
                 Node::Mul(c, factors) if !c.is_one() && !has_zero_base(self, factors) => {
                     let (c, factors) = (*c, factors.clone());
                     let coefficient = self.mul_rational(c, k);
-                    let monomial = self.monomial(factors);
+                    let monomial = self.monomial(&factors);
                     flat.push((coefficient, monomial));
                 }
                 _ => flat.push((k, term)),
             }
         }
-        flat.sort_by_key(|&(_, id)| id);
-        let mut merged: Vec<(RationalId, ExprId)> = Vec::with_capacity(flat.len());
-        for (k, id) in flat {
-            match merged.last_mut() {
-                Some((total, last)) if *last == id => *total = self.add_rational(*total, k),
-                _ => merged.push((k, id)),
-            }
-        }
-        merged.retain(|(k, _)| !k.is_zero());
-        match merged.len() {
-            0 => self.constant_of(constant),
-            1 if constant.is_zero() => {
-                let (k, id) = merged[0];
-                self.scale(id, k)
-            }
-            _ => self.intern(Node::Add(constant, merged.into_boxed_slice())),
-        }
+        constant
     }
 
     /// The product of several expressions, normalized.
@@ -487,18 +588,59 @@ impl Pool {
         coefficient: RationalId,
         factors: impl IntoIterator<Item = (ExprId, i32)>,
     ) -> ExprId {
+        // A lone sum takes the coefficient once the list is back (`scale` distributes it).
+        let (product, k) = self.with_buffer(
+            |pool| &mut pool.factor_buffer,
+            |pool, flat| {
+                let coefficient = pool.flatten_product(coefficient, factors, flat);
+                flat.sort_by_key(|&(id, _)| id);
+                flat.dedup_by(|(id, e), (last, total)| {
+                    let same = id == last;
+                    if same {
+                        *total = total.saturating_add(*e);
+                    }
+                    same
+                });
+                flat.retain(|&(_, e)| e != 0);
+                let undefined = has_zero_base(pool, flat);
+                if coefficient.is_zero() && !undefined {
+                    return (pool.zero(), RationalId::ONE);
+                }
+                match flat.as_slice() {
+                    [] => (pool.constant_of(coefficient), RationalId::ONE),
+                    [(base, 1)] if coefficient.is_one() => (*base, RationalId::ONE),
+                    [(base, 1)] if matches!(pool.node(*base), Node::Add(..)) => {
+                        (*base, coefficient)
+                    }
+                    _ => (
+                        pool.intern(NodeRef::Mul(coefficient, flat)),
+                        RationalId::ONE,
+                    ),
+                }
+            },
+        );
+        self.scale(product, k)
+    }
+
+    /// Pushes the factors onto `flat`, constants folded into the coefficient, products taken
+    /// apart and sums made primitive; returns the coefficient.
+    fn flatten_product(
+        &mut self,
+        coefficient: RationalId,
+        factors: impl IntoIterator<Item = (ExprId, i32)>,
+        flat: &mut Vec<(ExprId, i32)>,
+    ) -> RationalId {
         let mut coefficient = coefficient;
-        let mut flat: Vec<(ExprId, i32)> = Vec::new();
         for (base, exponent) in factors {
             if exponent == 0 {
                 continue;
             }
             match self.node(base) {
-                &Node::Const(c) => self.fold_power(&mut coefficient, &mut flat, c, exponent),
+                &Node::Const(c) => self.fold_power(&mut coefficient, flat, c, exponent),
                 Node::Mul(c, inner) => {
                     let c = *c;
                     flat.extend(inner.iter().map(|&(b, e)| (b, e.saturating_mul(exponent))));
-                    self.fold_power(&mut coefficient, &mut flat, c, exponent);
+                    self.fold_power(&mut coefficient, flat, c, exponent);
                 }
                 Node::Add(c, terms) => {
                     // A sum inside a product is kept primitive (its content moved to the
@@ -510,42 +652,24 @@ impl Pool {
                     } else {
                         let (c, terms) = (*c, terms.clone());
                         let c = self.div_rational(c, content);
-                        let terms = terms
-                            .iter()
-                            .map(|&(k, t)| (self.div_rational(k, content), t))
-                            .collect();
+                        let primitive = self.with_buffer(
+                            |pool| &mut pool.term_buffer,
+                            |pool, primitive| {
+                                for &(k, t) in terms.iter() {
+                                    primitive.push((pool.div_rational(k, content), t));
+                                }
+                                pool.intern(NodeRef::Add(c, primitive))
+                            },
+                        );
                         let power = self.pow_rational(content, exponent);
                         coefficient = self.mul_rational(coefficient, power);
-                        let primitive = self.intern(Node::Add(c, terms));
                         flat.push((primitive, exponent));
                     }
                 }
                 _ => flat.push((base, exponent)),
             }
         }
-        flat.sort_by_key(|&(id, _)| id);
-        let mut merged = flat;
-        merged.dedup_by(|(id, e), (last, total)| {
-            let same = id == last;
-            if same {
-                *total = total.saturating_add(*e);
-            }
-            same
-        });
-        merged.retain(|&(_, e)| e != 0);
-        let undefined = has_zero_base(self, &merged);
-        if coefficient.is_zero() && !undefined {
-            return self.zero();
-        }
-        match merged.as_slice() {
-            [] => self.constant_of(coefficient),
-            [(base, 1)] if coefficient.is_one() => *base,
-            [(base, 1)] if matches!(self.node(*base), Node::Add(..)) => {
-                let base = *base;
-                self.scale(base, coefficient)
-            }
-            _ => self.intern(Node::Mul(coefficient, merged.into_boxed_slice())),
-        }
+        coefficient
     }
 
     /// Multiplies `c^exponent` into the coefficient, or keeps `0^exponent` as a factor when the
@@ -581,41 +705,45 @@ impl Pool {
             Node::Add(c, terms) => {
                 let (c, terms) = (*c, terms.clone());
                 let constant = self.mul_rational(c, k);
-                let terms: Box<[(RationalId, ExprId)]> = terms
-                    .iter()
-                    .map(|&(t, id)| (self.mul_rational(t, k), id))
-                    .collect();
-                self.intern(Node::Add(constant, terms))
+                self.with_buffer(
+                    |pool| &mut pool.term_buffer,
+                    |pool, scaled| {
+                        for &(t, id) in terms.iter() {
+                            scaled.push((pool.mul_rational(t, k), id));
+                        }
+                        pool.intern(NodeRef::Add(constant, scaled))
+                    },
+                )
             }
             Node::Mul(c, factors) if !has_zero_base(self, factors) => {
                 let (c, factors) = (*c, factors.clone());
                 let coefficient = self.mul_rational(c, k);
                 self.product(coefficient, factors.iter().copied())
             }
-            _ => self.intern(Node::Mul(k, Box::new([(id, 1)]))),
+            _ => self.intern(NodeRef::Mul(k, &[(id, 1)])),
         }
     }
 
     /// The coefficient-1 product of already normalized factors.
-    fn monomial(&mut self, factors: Box<[(ExprId, i32)]>) -> ExprId {
+    fn monomial(&mut self, factors: &[(ExprId, i32)]) -> ExprId {
         match *factors {
             [(base, 1)] => base,
-            _ => self.intern(Node::Mul(RationalId::ONE, factors)),
+            _ => self.intern(NodeRef::Mul(RationalId::ONE, factors)),
         }
     }
 
     /// `f(args)`, folding what is exactly known: identity, and constant arguments whose value is
     /// rational (σ(0) = 1/2, tanh 0 = 0, e^0 = 1, log 1 = 0, ReLU and step of a constant).
     pub fn apply(&mut self, func: Func, args: &[ExprId]) -> ExprId {
-        let mut args: Vec<ExprId> = args.to_vec();
         if matches!(func, Func::LeakyRelu) && args.len() == 1 {
             let (n, d) = DEFAULT_LEAKY_SLOPE;
-            args.push(self.constant(BigRational::new(n.into(), d.into())));
+            let slope = self.constant(BigRational::new(n.into(), d.into()));
+            return self.apply(func, &[args[0], slope]);
         }
-        if let Some(folded) = self.fold(func, &args) {
+        if let Some(folded) = self.fold(func, args) {
             return folded;
         }
-        self.intern(Node::Apply(func, args.into_boxed_slice()))
+        self.intern(NodeRef::Apply(func, args))
     }
 
     fn fold(&mut self, func: Func, args: &[ExprId]) -> Option<ExprId> {
@@ -661,25 +789,28 @@ impl Pool {
             if !visited.insert(id) {
                 continue;
             }
-            let node = self.node(id);
-            visit(id, node);
-            match node {
-                Node::Const(_) | Node::Sym(_) => {}
-                Node::Add(_, terms) => stack.extend(terms.iter().rev().map(|&(_, t)| t)),
-                Node::Mul(_, factors) => stack.extend(factors.iter().rev().map(|&(b, _)| b)),
-                Node::Apply(_, args) => stack.extend(args.iter().rev()),
-            }
+            visit(id, self.node(id));
+            stack.extend(self.child_ids(id).rev());
         }
     }
 
     /// The children of a node, in stored order.
     pub fn children(&self, id: ExprId) -> Vec<ExprId> {
-        match self.node(id) {
-            Node::Const(_) | Node::Sym(_) => Vec::new(),
-            Node::Add(_, terms) => terms.iter().map(|&(_, t)| t).collect(),
-            Node::Mul(_, factors) => factors.iter().map(|&(b, _)| b).collect(),
-            Node::Apply(_, args) => args.to_vec(),
-        }
+        self.child_ids(id).collect()
+    }
+
+    /// The children of a node, in stored order, without collecting them.
+    fn child_ids(&self, id: ExprId) -> impl DoubleEndedIterator<Item = ExprId> + '_ {
+        let (terms, factors, args): Operands = match self.node(id) {
+            Node::Const(_) | Node::Sym(_) => (&[], &[], &[]),
+            Node::Add(_, terms) => (terms, &[], &[]),
+            Node::Mul(_, factors) => (&[], factors, &[]),
+            Node::Apply(_, args) => (&[], &[], args),
+        };
+        let terms = terms.iter().map(|&(_, t)| t);
+        terms
+            .chain(factors.iter().map(|&(b, _)| b))
+            .chain(args.iter().copied())
     }
 
     /// Rebuilds `id` with `replace` applied to every subexpression, outermost first: where it
@@ -690,6 +821,18 @@ impl Pool {
         replace: &mut dyn FnMut(&Pool, ExprId) -> Option<ExprId>,
         memo: &mut rustc_hash::FxHashMap<ExprId, ExprId>,
     ) -> ExprId {
+        self.rewrite_on(id, replace, memo, &mut Vec::new())
+    }
+
+    /// `rewrite`, with the children of the nodes being rebuilt and their results on `stack`
+    /// (each call pushes its own and takes them off again), so that no node allocates lists.
+    fn rewrite_on(
+        &mut self,
+        id: ExprId,
+        replace: &mut dyn FnMut(&Pool, ExprId) -> Option<ExprId>,
+        memo: &mut rustc_hash::FxHashMap<ExprId, ExprId>,
+        stack: &mut Vec<ExprId>,
+    ) -> ExprId {
         if let Some(&done) = memo.get(&id) {
             return done;
         }
@@ -697,16 +840,22 @@ impl Pool {
             memo.insert(id, new);
             return new;
         }
-        let children = self.children(id);
-        let rewritten: Vec<ExprId> = children
-            .iter()
-            .map(|&child| self.rewrite(child, replace, memo))
-            .collect();
-        let result = if rewritten == children && self.is_fixed(id) {
+        let start = stack.len();
+        stack.extend(self.child_ids(id));
+        let n_children = stack.len() - start;
+        let mut changed = false;
+        for child_idx in start..start + n_children {
+            let child = stack[child_idx];
+            let new = self.rewrite_on(child, replace, memo, stack);
+            changed |= new != child;
+            stack.push(new);
+        }
+        let result = if !changed && self.is_fixed(id) {
             id
         } else {
-            self.rebuild(id, &rewritten)
+            self.rebuild(id, &stack[start + n_children..])
         };
+        stack.truncate(start);
         memo.insert(id, result);
         result
     }
@@ -736,17 +885,29 @@ impl Pool {
     /// `id`'s operation applied to `children` (one per child of `id`, in stored order),
     /// normalized.
     fn rebuild(&mut self, id: ExprId, children: &[ExprId]) -> ExprId {
-        match self.node(id).clone() {
+        match self.node(id) {
             Node::Const(_) | Node::Sym(_) => id,
-            Node::Add(c, terms) => {
-                let terms = terms.iter().zip(children).map(|(&(k, _), &t)| (k, t));
-                self.linear(c, terms)
-            }
-            Node::Mul(c, factors) => {
-                let factors = factors.iter().zip(children).map(|(&(_, e), &b)| (b, e));
-                self.product(c, factors)
-            }
-            Node::Apply(func, _) => self.apply(func, children),
+            &Node::Add(c, _) => self.with_buffer(
+                |pool| &mut pool.rebuild_terms,
+                |pool, terms| {
+                    let Node::Add(_, old) = pool.node(id) else {
+                        unreachable!("matched a sum")
+                    };
+                    terms.extend(old.iter().zip(children).map(|(&(k, _), &t)| (k, t)));
+                    pool.linear(c, terms.iter().copied())
+                },
+            ),
+            &Node::Mul(c, _) => self.with_buffer(
+                |pool| &mut pool.rebuild_factors,
+                |pool, factors| {
+                    let Node::Mul(_, old) = pool.node(id) else {
+                        unreachable!("matched a product")
+                    };
+                    factors.extend(old.iter().zip(children).map(|(&(_, e), &b)| (b, e)));
+                    pool.product(c, factors.iter().copied())
+                },
+            ),
+            &Node::Apply(func, _) => self.apply(func, children),
         }
     }
 
@@ -772,7 +933,7 @@ impl Pool {
         if let Some(&size) = memo.get(&id) {
             return size;
         }
-        let size = self.children(id).into_iter().fold(1u64, |total, child| {
+        let size = self.child_ids(id).fold(1u64, |total, child| {
             total.saturating_add(self.tree_size(child, memo))
         });
         memo.insert(id, size);
@@ -946,6 +1107,24 @@ mod tests {
                 }
             }
             assert_eq!(pool.len(), stored, "rebuilding stores nothing new");
+        }
+    }
+
+    #[test]
+    fn a_stored_node_is_found_from_its_borrowed_form() {
+        for seed in 0..5 {
+            let mut pool = random_pool(seed, 300);
+            let stored = pool.len();
+            for index in 0..stored {
+                let id = ExprId(index as u32);
+                let node = pool.node(id).clone();
+                assert_eq!(
+                    pool.hasher.hash_one(&node),
+                    pool.hasher.hash_one(node.as_ref())
+                );
+                assert_eq!(pool.intern(node.as_ref()), id, "{node:?}");
+            }
+            assert_eq!(pool.len(), stored, "finding stores nothing");
         }
     }
 
