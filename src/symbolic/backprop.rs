@@ -122,8 +122,12 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     }
 
     let mut gradients: Vec<Option<Gradient>> = vec![None; n_symbols];
+    // The substitution visits about two expressions per edge (the product and the quantity
+    // it scales): room for them up front spares the memo from rehashing as it grows.
+    let n_edges: usize = users.iter().map(Vec::len).sum();
     let mut expansions = Expansions {
         upstream: vec![None; n_symbols],
+        memo: FxHashMap::with_capacity_and_hasher(2 * n_edges, Default::default()),
         ..Expansions::default()
     };
     let loss = network.loss;
@@ -190,6 +194,8 @@ struct Expansions {
     memo: FxHashMap<ExprId, ExprId>,
     /// ∂L/∂c as an expression, for each child c used so far (indexed by `SymbolId`).
     upstream: Vec<Option<ExprId>>,
+    /// The group of each local while one gradient's terms are grouped (cleared for each).
+    group_of: FxHashMap<ExprId, usize>,
 }
 
 fn gradient_forms(
@@ -204,6 +210,7 @@ fn gradient_forms(
         named,
         memo,
         upstream,
+        group_of,
     } = expansions;
     // Stored where a child is first used, as interning it there did, so ids stay in that order.
     let mut upstream = |pool: &mut Pool, child: SymbolId| {
@@ -230,7 +237,7 @@ fn gradient_forms(
 
     // Group the children by their local derivative, keeping first-appearance order; a map
     // finds the group, so a quantity used by n equations costs O(n), not O(n²).
-    let mut group_of: FxHashMap<ExprId, usize> = FxHashMap::default();
+    group_of.clear();
     for term in &terms {
         let next = group_of.len();
         group_of.entry(term.local_nodes).or_insert(next);

@@ -198,6 +198,12 @@ impl Pool {
         &self.nodes[id.index()]
     }
 
+    /// Every stored node, in id order: tests compare pools with it.
+    #[cfg(test)]
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
     /// How many distinct expressions are stored.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -579,7 +585,29 @@ impl Pool {
             (Some(&only), None) if self.is_unit_product(only) => return only,
             _ => {}
         }
+        // Two distinct factors that normalizing leaves alone (the chain rule's ∂L/∂c · w, a
+        // layer's w·x) are their product as they stand, in id order.
+        if let [a, b] = *factors
+            && a != b
+            && self.is_plain_factor(a)
+            && self.is_plain_factor(b)
+        {
+            return self.intern(NodeRef::Mul(
+                RationalId::ONE,
+                &[(a.min(b), 1), (a.max(b), 1)],
+            ));
+        }
         self.product(RationalId::ONE, factors.iter().map(|&f| (f, 1)))
+    }
+
+    /// Whether `id` stands in a product as it is: a symbol, a call or a primitive sum (not a
+    /// constant, folded into the coefficient, nor a product, taken apart).
+    fn is_plain_factor(&self, id: ExprId) -> bool {
+        match self.node(id) {
+            Node::Sym(_) | Node::Apply(..) => true,
+            Node::Add(..) => self.is_unit_product(id),
+            Node::Const(_) | Node::Mul(..) => false,
+        }
     }
 
     /// `coefficient · Π base_i ^ e_i`, normalized: constants folded, equal bases merged.
@@ -843,6 +871,10 @@ impl Pool {
         let start = stack.len();
         stack.extend(self.child_ids(id));
         let n_children = stack.len() - start;
+        if n_children == 0 {
+            // A leaf `replace` keeps is itself: asking again costs no more than the memo would.
+            return id;
+        }
         let mut changed = false;
         for child_idx in start..start + n_children {
             let child = stack[child_idx];
@@ -1144,12 +1176,16 @@ mod tests {
             let (zero, one) = (pool.zero(), pool.one());
             for index in 0..pool.len() {
                 let id = ExprId(index as u32);
+                let other = ExprId(((index * 7 + 3) % pool.len()) as u32);
                 for operands in [
                     vec![id],
                     vec![zero, id],
                     vec![id, one],
                     vec![one, one],
                     vec![],
+                    vec![id, id],
+                    vec![id, other],
+                    vec![other, id],
                 ] {
                     // Same result, and the same expressions stored on the way.
                     let (mut fast, mut general) = (pool.clone(), pool.clone());
