@@ -48,8 +48,8 @@ pub enum Sym {
 
 /// A rational number stored once in its pool's table (see `Pool::rational`), so that equal
 /// values have equal ids: a node holds 4 bytes per coefficient, hashed and compared as an
-/// integer, where a `BigRational` would be two heap vectors even for 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// integer, where a `BigRational` is two big integers to hash digit by digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RationalId(u32);
 
 impl RationalId {
