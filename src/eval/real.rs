@@ -453,9 +453,10 @@ impl<'a> Evaluator<'a> {
         let pool = self.pool;
         let (scratch, operands) = (self.scratch.len(), self.operands.len());
         let value = match pool.node(id) {
-            Node::Const(value) => Real::exact(value.clone(), prec),
+            Node::Const(value) => Real::exact(pool.rational(*value).clone(), prec),
             Node::Sym(sym) => bind(*sym).ok_or(EvalError::Unbound(*sym))?,
             Node::Add(constant, terms) => {
+                let constant = pool.rational(*constant);
                 for (_, term) in terms.iter() {
                     let held = self.ensure(*term, bind)?;
                     self.operands.push(held);
@@ -469,7 +470,9 @@ impl<'a> Evaluator<'a> {
                     let scaled = if k.is_one() {
                         value
                     } else {
-                        scaled = value.scale(k, prec).map_err(|e| domain_error(e, *term))?;
+                        scaled = value
+                            .scale(pool.rational(*k), prec)
+                            .map_err(|e| domain_error(e, *term))?;
                         &scaled
                     };
                     total = Some(match total {
@@ -480,6 +483,7 @@ impl<'a> Evaluator<'a> {
                 total.unwrap_or_else(|| Real::exact(constant.clone(), prec))
             }
             Node::Mul(coefficient, factors) => {
+                let coefficient = pool.rational(*coefficient);
                 for &(base, _) in factors.iter() {
                     let held = self.ensure(base, bind)?;
                     self.operands.push(held);

@@ -935,9 +935,7 @@ fn bias_of(network: &Network, derivation: &Derivation, body: ExprId) -> Option<S
     let mut lone = terms
         .iter()
         .filter_map(|(k, term)| match pool.as_sym(*term) {
-            Some(Sym::Value(id)) if num_traits::One::is_one(k) && network.symbol(id).is_param() => {
-                Some(id)
-            }
+            Some(Sym::Value(id)) if k.is_one() && network.symbol(id).is_param() => Some(id),
             _ => None,
         });
     let first = lone.next()?;

@@ -122,9 +122,18 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     }
 
     let mut gradients: Vec<Option<Gradient>> = vec![None; n_symbols];
-    let mut expansions = Expansions::default();
+    // The substitution visits about two expressions per edge (the product and the quantity
+    // it scales): room for them up front spares the memo from rehashing as it grows.
+    let n_edges: usize = users.iter().map(Vec::len).sum();
+    let mut expansions = Expansions {
+        upstream: vec![None; n_symbols],
+        memo: FxHashMap::with_capacity_and_hasher(2 * n_edges, Default::default()),
+        ..Expansions::default()
+    };
     let loss = network.loss;
     let one = pool.one();
+    // ∂L/∂L = 1 is folded away, so the loss's own terms read `y_pred - y`, not `1 (y_pred - y)`.
+    expansions.upstream[loss.index()] = Some(one);
     gradients[loss.index()] = Some(Gradient {
         terms: Vec::new(),
         chain: one,
@@ -151,7 +160,9 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
         if terms.is_empty() {
             continue;
         }
-        let gradient = gradient_forms(&mut pool, &gradients, terms, loss, &mut expansions);
+        // Only a node's expansion can be inlined into another gradient.
+        let inlinable = bodies[id.index()].is_some();
+        let gradient = gradient_forms(&mut pool, &gradients, terms, inlinable, &mut expansions);
         gradients[id.index()] = Some(gradient);
     }
     Ok(Derivation {
@@ -181,24 +192,31 @@ struct Expansions {
     /// The substitution's results: it maps each ∂L/∂c to the same expression in every
     /// gradient (children come first and never change), so one memo serves all of them.
     memo: FxHashMap<ExprId, ExprId>,
+    /// ∂L/∂c as an expression, for each child c used so far (indexed by `SymbolId`).
+    upstream: Vec<Option<ExprId>>,
+    /// The group of each local while one gradient's terms are grouped (cleared for each).
+    group_of: FxHashMap<ExprId, usize>,
 }
 
 fn gradient_forms(
     pool: &mut Pool,
     gradients: &[Option<Gradient>],
     terms: Vec<ChainTerm>,
-    loss: SymbolId,
+    inlinable: bool,
     expansions: &mut Expansions,
 ) -> Gradient {
-    // ∂L/∂L = 1 is folded away, so the loss's own terms read `y_pred - y`, not `1 (y_pred - y)`.
-    let upstream = |pool: &mut Pool, child: SymbolId| {
-        if child == loss {
-            pool.one()
-        } else {
-            pool.sym(Sym::Grad(child))
-        }
+    let Expansions {
+        sizes,
+        named,
+        memo,
+        upstream,
+        group_of,
+    } = expansions;
+    // Stored where a child is first used, as interning it there did, so ids stay in that order.
+    let mut upstream = |pool: &mut Pool, child: SymbolId| {
+        *upstream[child.index()].get_or_insert_with(|| pool.sym(Sym::Grad(child)))
     };
-    let chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
+    let mut chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
         let products: Vec<ExprId> = terms
             .iter()
             .map(|term| {
@@ -217,21 +235,23 @@ fn gradient_forms(
         chain_of(pool, |t| t.local)
     };
 
-    // Group the children by their local derivative, keeping first-appearance order.
-    let mut groups: Vec<(ExprId, Vec<SymbolId>)> = Vec::new();
+    // Group the children by their local derivative, keeping first-appearance order; a map
+    // finds the group, so a quantity used by n equations costs O(n), not O(n²).
+    group_of.clear();
     for term in &terms {
-        match groups
-            .iter_mut()
-            .find(|(local, _)| *local == term.local_nodes)
-        {
-            Some((_, children)) => children.push(term.child),
-            None => groups.push((term.local_nodes, vec![term.child])),
-        }
+        let next = group_of.len();
+        group_of.entry(term.local_nodes).or_insert(next);
     }
     // With no two children sharing a local, grouping changes nothing.
-    let factored = if groups.len() == terms.len() {
+    let factored = if group_of.len() == terms.len() {
         chain
     } else {
+        let mut groups: Vec<(ExprId, Vec<SymbolId>)> = vec![(chain, Vec::new()); group_of.len()];
+        for term in &terms {
+            let (local, children) = &mut groups[group_of[&term.local_nodes]];
+            *local = term.local_nodes;
+            children.push(term.child);
+        }
         let grouped: Vec<ExprId> = groups
             .iter()
             .map(|(local, children)| {
@@ -243,7 +263,6 @@ fn gradient_forms(
         pool.add(&grouped)
     };
 
-    let Expansions { sizes, named, memo } = expansions;
     let expanded = pool.substitute(
         chain,
         &mut |sym| match sym {
@@ -262,7 +281,9 @@ fn gradient_forms(
         },
         memo,
     );
-    let _ = pool.tree_size(expanded, sizes);
+    if inlinable {
+        let _ = pool.tree_size(expanded, sizes);
+    }
     Gradient {
         terms,
         chain,

@@ -4,10 +4,10 @@
 //! which the parser gives as a left-nested chain just as deep.
 
 use num_rational::BigRational;
-use num_traits::{One, ToPrimitive, Zero};
+use num_traits::ToPrimitive;
 use rustc_hash::FxHashMap;
 
-use super::expr::{ExprId, Node, Pool, Sym};
+use super::expr::{ExprId, Node, Pool, RationalId, Sym};
 use crate::ast::{BinOp, Expr};
 use crate::diag::{DiagResult, Diagnostic, Span};
 use crate::func::Func;
@@ -100,11 +100,15 @@ pub fn lower(
             }
             Frame::Sum(signs) => {
                 let terms = values.split_off(values.len() - signs.len());
-                let one = BigRational::one();
                 let sum = pool.linear(
-                    BigRational::zero(),
+                    RationalId::ZERO,
                     signs.iter().zip(terms).map(|(&negative, term)| {
-                        (if negative { -&one } else { one.clone() }, term)
+                        let k = if negative {
+                            RationalId::MINUS_ONE
+                        } else {
+                            RationalId::ONE
+                        };
+                        (k, term)
                     }),
                 );
                 values.push(sum);

@@ -11,9 +11,9 @@ use std::fmt::Write;
 
 use num_bigint::{BigInt, BigUint, Sign};
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, ToPrimitive};
 
-use super::expr::{ExprId, Node, Pool, Sym};
+use super::expr::{ExprId, Node, Pool, RationalId, Sym};
 use crate::func::Func;
 
 /// The output language.
@@ -187,7 +187,7 @@ impl Printer<'_> {
 
     fn expr_uncached(&self, id: ExprId, out: &mut String) -> Shape {
         match self.pool.node(id) {
-            Node::Const(value) => self.rational(value, false, out),
+            Node::Const(value) => self.rational(self.pool.rational(*value), false, out),
             Node::Sym(sym) => {
                 let start = out.len();
                 match (self.atom)(*sym, out) {
@@ -203,8 +203,12 @@ impl Printer<'_> {
                     },
                 }
             }
-            Node::Add(constant, terms) => self.sum(constant, terms, false, out),
-            Node::Mul(coefficient, factors) => self.product(coefficient, factors, false, out),
+            Node::Add(constant, terms) => {
+                self.sum(self.pool.rational(*constant), terms, false, out)
+            }
+            Node::Mul(coefficient, factors) => {
+                self.product(self.pool.rational(*coefficient), factors, false, out)
+            }
             Node::Apply(func, args) => self.apply(*func, args, out),
         }
     }
@@ -240,7 +244,7 @@ impl Printer<'_> {
     fn sum(
         &self,
         constant: &BigRational,
-        terms: &[(BigRational, ExprId)],
+        terms: &[(RationalId, ExprId)],
         negate: bool,
         out: &mut String,
     ) -> Shape {
@@ -252,6 +256,7 @@ impl Printer<'_> {
         }
         for wanted in [Sign::Plus, Sign::Minus] {
             for (k, term) in terms {
+                let k = self.pool.rational(*k);
                 if sign(k, negate) == wanted {
                     self.summand(index, k, negate, Some(*term), out);
                     index += 1;
@@ -299,7 +304,9 @@ impl Printer<'_> {
             Some(term) => {
                 let magnitude = k.abs();
                 match self.pool.node(term) {
-                    Node::Mul(c, factors) => self.product(&(c * magnitude), factors, false, out),
+                    Node::Mul(c, factors) => {
+                        self.product(&(self.pool.rational(*c) * magnitude), factors, false, out)
+                    }
                     _ => self.product(&magnitude, &[(term, 1)], false, out),
                 };
             }
@@ -552,13 +559,13 @@ impl Printer<'_> {
     fn negated(&self, x: ExprId, out: &mut String) {
         match self.pool.node(x) {
             Node::Const(value) => {
-                self.rational(value, true, out);
+                self.rational(self.pool.rational(*value), true, out);
             }
             Node::Mul(c, factors) => {
-                self.product(c, factors, true, out);
+                self.product(self.pool.rational(*c), factors, true, out);
             }
             Node::Add(c, terms) => {
-                self.sum(c, terms, true, out);
+                self.sum(self.pool.rational(*c), terms, true, out);
             }
             _ => {
                 out.push('-');

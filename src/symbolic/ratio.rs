@@ -11,12 +11,12 @@ use num_rational::BigRational;
 use num_traits::{One, ToPrimitive, Zero};
 
 /// Numerator and (positive) denominator, if both fit in an `i64`.
-fn small(q: &BigRational) -> Option<(i64, i64)> {
+pub fn small(q: &BigRational) -> Option<(i64, i64)> {
     Some((q.numer().to_i64()?, q.denom().to_i64()?))
 }
 
 /// `n/d` from a numerator and a positive denominator that are already coprime.
-fn reduced(n: i128, d: i128) -> BigRational {
+pub fn reduced((n, d): (i128, i128)) -> BigRational {
     BigRational::new_raw(BigInt::from(n), BigInt::from(d))
 }
 
@@ -28,15 +28,10 @@ pub fn mul(a: &BigRational, b: &BigRational) -> BigRational {
     if b.is_one() {
         return a.clone();
     }
-    let (Some((an, ad)), Some((bn, bd))) = (small(a), small(b)) else {
-        return a * b;
-    };
-    // Cross-cancel, as `Ratio` does, so the product of the reduced parts is reduced.
-    let g1 = i128::from(an.unsigned_abs().gcd(&bd.unsigned_abs()));
-    let g2 = i128::from(bn.unsigned_abs().gcd(&ad.unsigned_abs()));
-    let numer = (i128::from(an) / g1) * (i128::from(bn) / g2);
-    let denom = (i128::from(ad) / g2) * (i128::from(bd) / g1);
-    reduced(numer, denom)
+    match (small(a), small(b)) {
+        (Some(a), Some(b)) => reduced(mul_parts(a, b)),
+        _ => a * b,
+    }
 }
 
 /// `a + b`
@@ -47,9 +42,24 @@ pub fn add(a: &BigRational, b: &BigRational) -> BigRational {
     if b.is_zero() {
         return a.clone();
     }
-    let (Some((an, ad)), Some((bn, bd))) = (small(a), small(b)) else {
-        return a + b;
-    };
+    match (small(a), small(b)) {
+        (Some(a), Some(b)) => reduced(add_parts(a, b)),
+        _ => a + b,
+    }
+}
+
+/// `a · b` of reduced machine-integer fractions (positive denominators), reduced.
+pub fn mul_parts((an, ad): (i64, i64), (bn, bd): (i64, i64)) -> (i128, i128) {
+    // Cross-cancel, as `Ratio` does, so the product of the reduced parts is reduced.
+    let g1 = i128::from(an.unsigned_abs().gcd(&bd.unsigned_abs()));
+    let g2 = i128::from(bn.unsigned_abs().gcd(&ad.unsigned_abs()));
+    let numer = (i128::from(an) / g1) * (i128::from(bn) / g2);
+    let denom = (i128::from(ad) / g2) * (i128::from(bd) / g1);
+    (numer, denom)
+}
+
+/// `a + b` of reduced machine-integer fractions (positive denominators), reduced (0 as 0/1).
+pub fn add_parts((an, ad): (i64, i64), (bn, bd): (i64, i64)) -> (i128, i128) {
     // |an·bd| and |bn·ad| are below 2^126, so neither they nor their sum overflow.
     let (an, ad, bn, bd) = (
         i128::from(an),
@@ -63,10 +73,10 @@ pub fn add(a: &BigRational, b: &BigRational) -> BigRational {
         (an * bd + bn * ad, ad * bd)
     };
     if numer == 0 {
-        return BigRational::zero();
+        return (0, 1);
     }
     let g = (numer.unsigned_abs().gcd(&denom.unsigned_abs())) as i128;
-    reduced(numer / g, denom / g)
+    (numer / g, denom / g)
 }
 
 /// `c^e`
@@ -80,7 +90,7 @@ pub fn pow(c: &BigRational, e: i32) -> BigRational {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::graph::sample::Rng;
 
@@ -89,7 +99,7 @@ mod tests {
     }
 
     /// Values around every boundary of the fast path, and random ones.
-    fn samples() -> Vec<BigRational> {
+    pub(in crate::symbolic) fn samples() -> Vec<BigRational> {
         let edges = [
             0,
             1,
