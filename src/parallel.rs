@@ -2,8 +2,8 @@
 //! on the number of cores), on threads with the same large stack as the main one.
 
 use std::num::NonZeroUsize;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 /// The stack of every bpsheet thread: deeply nested input is checked iteratively where it can
 /// be, but printing and dropping deep expressions is recursive.
@@ -57,50 +57,106 @@ pub fn map_pieces<T: Sync, S: Send, R: Send>(
     state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, &[T]) -> R + Sync,
 ) -> (Vec<R>, Vec<S>) {
-    let pieces: Vec<&[T]> = items.chunks(piece.max(1)).collect();
-    let next = AtomicUsize::new(0);
-    let take = || {
-        let mut state = state();
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(piece) = pieces.get(index) else {
-                return (done, state);
-            };
-            done.push((index, work(&mut state, piece)));
-        }
-    };
-    let threads = threads_for(items.len(), min_per_thread).min(pieces.len().max(1));
-    let taken = if threads == 1 {
-        vec![take()]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..threads)
-                .map(|_| {
-                    std::thread::Builder::new()
-                        .stack_size(STACK_BYTES)
-                        .spawn_scoped(scope, take)
-                        .expect("a thread can be started")
-                })
-                .collect();
-            // The caller takes pieces too (see `map_chunks`).
-            let mut taken = vec![take()];
-            taken.extend(handles.into_iter().map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }));
-            taken
-        })
-    };
-    let mut results = Vec::with_capacity(pieces.len());
-    let mut states = Vec::with_capacity(taken.len());
-    for (done, state) in taken {
-        results.extend(done);
-        states.push(state);
+    let mut results = Vec::with_capacity(items.len().div_ceil(piece.max(1)));
+    let states = for_each_piece(items, piece, min_per_thread, state, work, |result| {
+        results.push(result);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match states {
+        Ok(states) => (results, states),
+        Err(never) => match never {},
     }
-    results.sort_unstable_by_key(|&(index, _)| index);
-    (results.into_iter().map(|(_, r)| r).collect(), states)
+}
+
+/// `map_pieces`, with each result handed to `consume` on the calling thread, in piece order, as
+/// soon as it and every one before it are done (the caller takes pieces too, and consumes
+/// between them): writing the results overlaps making the rest. When `consume` fails no new
+/// piece is started, and its error is returned once the pieces under way are done.
+pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
+    items: &[T],
+    piece: usize,
+    min_per_thread: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &[T]) -> R + Sync,
+    mut consume: impl FnMut(R) -> Result<(), E>,
+) -> Result<Vec<S>, E> {
+    let pieces: Vec<&[T]> = items.chunks(piece.max(1)).collect();
+    let count = pieces.len();
+    let next = AtomicUsize::new(0);
+    let claim = || {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        (index < count).then_some(index)
+    };
+    let done: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
+    let ready = Condvar::new();
+    let slots = || done.lock().unwrap_or_else(PoisonError::into_inner);
+    let worker = || {
+        let mut state = state();
+        while let Some(index) = claim() {
+            let result = work(&mut state, pieces[index]);
+            slots()[index] = Some(result);
+            ready.notify_all();
+        }
+        state
+    };
+    let threads = threads_for(items.len(), min_per_thread).min(count.max(1));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads)
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(STACK_BYTES)
+                    .spawn_scoped(scope, worker)
+                    .expect("a thread can be started")
+            })
+            .collect();
+        let mut own = state();
+        let mut consumed = 0;
+        let mut failed = None;
+        while consumed < count && failed.is_none() {
+            let ready_now: Vec<R> = {
+                let mut slots = slots();
+                let mut taken = Vec::new();
+                while let Some(result) =
+                    slots.get_mut(consumed + taken.len()).and_then(Option::take)
+                {
+                    taken.push(result);
+                }
+                taken
+            };
+            if ready_now.is_empty() {
+                match claim() {
+                    Some(index) => {
+                        let result = work(&mut own, pieces[index]);
+                        slots()[index] = Some(result);
+                    }
+                    // Nothing left to take: wait for the next result in order.
+                    None => {
+                        let mut slots = slots();
+                        while slots[consumed].is_none() {
+                            slots = ready.wait(slots).unwrap_or_else(PoisonError::into_inner);
+                        }
+                    }
+                }
+                continue;
+            }
+            for result in ready_now {
+                consumed += 1;
+                if let Err(error) = consume(result) {
+                    // No new pieces; the ones under way finish and are dropped.
+                    next.store(count, Ordering::Relaxed);
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        let mut states = vec![own];
+        states.extend(handles.into_iter().map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        failed.map_or(Ok(states), Err)
+    })
 }
 
 /// `aside` on a thread of its own while the caller runs `main`: both results.
@@ -170,5 +226,56 @@ mod tests {
         let (parts, states) = map_pieces(&[] as &[u32], 4, 1, || (), |_, part| part.len());
         assert!(parts.is_empty());
         assert_eq!(states.len(), 1);
+    }
+
+    #[test]
+    fn pieces_are_consumed_in_order_and_a_failure_stops_new_ones() {
+        let items: Vec<u32> = (0..5_000).collect();
+        let slow = |part: &[u32]| {
+            if part[0].is_multiple_of(7) {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+            part.to_vec()
+        };
+        let mut seen = Vec::new();
+        let states = for_each_piece(
+            &items,
+            3,
+            1,
+            || (),
+            |_, part| slow(part),
+            |part| {
+                seen.extend(part);
+                Ok::<(), ()>(())
+            },
+        );
+        assert_eq!(states.map(|s| !s.is_empty()), Ok(true));
+        assert_eq!(seen, items);
+
+        // On one thread and on all: the first failure is returned, after the pieces before it.
+        for min_per_thread in [usize::MAX, 1] {
+            let started = AtomicUsize::new(0);
+            let mut consumed = 0;
+            let result = for_each_piece(
+                &items,
+                3,
+                min_per_thread,
+                || (),
+                |_, part| {
+                    started.fetch_add(1, Ordering::Relaxed);
+                    slow(part)
+                },
+                |part| {
+                    consumed += 1;
+                    if part[0] >= 300 { Err(part[0]) } else { Ok(()) }
+                },
+            );
+            assert_eq!(result.err(), Some(300));
+            assert_eq!(consumed, 101);
+            if min_per_thread == usize::MAX {
+                // Alone, the caller starts no piece after the one that failed to be written.
+                assert_eq!(started.into_inner(), 101);
+            }
+        }
     }
 }

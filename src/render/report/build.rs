@@ -26,7 +26,7 @@ use crate::eval::numeric::{Rounding, round};
 use crate::eval::real::Real;
 use crate::graph::display::Display;
 use crate::graph::{Equation, Network, SymbolId, SymbolKind};
-use crate::parallel::map_pieces;
+use crate::parallel::{for_each_piece, map_pieces};
 use crate::render::{json, number};
 use crate::symbolic::backprop::{ChainTerm, Derivation, Gradient};
 use crate::symbolic::expr::{ExprId, Sym};
@@ -417,12 +417,17 @@ impl Shared<'_> {
         ]
     }
 
-    /// Runs `jobs` on all cores, each thread with its own writer, the results in job order,
-    /// with the definitions the writers made.
-    fn run<C: Collect>(&self, jobs: &[Job]) -> (Vec<C>, Vec<Defined>) {
+    /// Runs `jobs` on all cores, each thread with its own writer, handing what each piece
+    /// collected to `consume` in job order as it is ready; returns the definitions the writers
+    /// made.
+    fn run<C: Collect, E>(
+        &self,
+        jobs: &[Job],
+        consume: impl FnMut(C) -> Result<(), E>,
+    ) -> Result<Vec<Defined>, E> {
         // Small pieces: gradients differ a lot in cost (an input's sums over a whole layer).
         let piece = (self.steps_per_thread / 8).max(1);
-        let (collected, writers) = map_pieces(
+        let writers = for_each_piece(
             jobs,
             piece,
             self.steps_per_thread,
@@ -434,12 +439,12 @@ impl Shared<'_> {
                 }
                 collected
             },
-        );
-        let definitions = writers
+            consume,
+        )?;
+        Ok(writers
             .into_iter()
             .flat_map(|writer| writer.definitions.into_inner())
-            .collect();
-        (collected, definitions)
+            .collect())
     }
 
     fn build(mut self, order: &[SymbolId], warnings: Vec<String>) -> Report {
@@ -450,13 +455,13 @@ impl Shared<'_> {
         let mut given = map_with_room(network.symbols.len());
         let mut gradients = map_with_room(order.len());
         let mut updates = map_with_room(network.symbols.len());
-        let (kept, defined) = self.run::<Kept>(&jobs);
-        for kept in kept {
+        let defined = self.run(&jobs, |kept: Kept| {
             given.extend(kept.given);
             gradients.extend(kept.gradients);
             updates.extend(kept.updates);
-        }
-        definitions.extend(defined);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        definitions.extend(defined.unwrap_or_else(|never| match never {}));
         Report {
             title: network.title.clone(),
             seed: network.seed,
@@ -532,18 +537,18 @@ impl Shared<'_> {
         out.write_all(b"{")?;
         let mut first = true;
         for batch in jobs.chunks(self.jobs_per_batch) {
-            let (serialized, defined) = self.run::<Serialized>(batch);
-            definitions.extend(defined);
-            for Serialized(text) in serialized {
+            // Written as the pieces come in, while the rest are being made.
+            let defined = self.run(batch, |Serialized(text)| {
                 // Every member starts with a comma; the section's first needs none.
                 let text = match text.split_first() {
-                    None => continue,
+                    None => return Ok(()),
                     Some((_, rest)) if first => rest,
                     Some(_) => &text[..],
                 };
                 first = false;
-                out.write_all(text)?;
-            }
+                out.write_all(text)
+            })?;
+            definitions.extend(defined);
         }
         out.write_all(b"}")
     }
