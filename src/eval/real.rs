@@ -284,6 +284,16 @@ pub fn domain_error(error: DomainError, at: ExprId) -> EvalError {
     }
 }
 
+/// Calls `f` on each child of `id`, in stored order (`Pool::children` without a vector).
+pub fn for_each_child(pool: &Pool, id: ExprId, mut f: impl FnMut(ExprId)) {
+    match pool.node(id) {
+        Node::Const(_) | Node::Sym(_) => {}
+        Node::Add(_, terms) => terms.iter().for_each(|&(_, term)| f(term)),
+        Node::Mul(_, factors) => factors.iter().for_each(|&(base, _)| f(base)),
+        Node::Apply(_, args) => args.iter().for_each(|&arg| f(arg)),
+    }
+}
+
 /// How many parents each expression has among the expressions reachable from some roots: 0, 1
 /// or 2 (for two or more).
 pub struct Uses(Vec<u8>);
@@ -308,12 +318,7 @@ impl Uses {
                 *count = (*count + 1).min(2);
                 visit(child, &mut stack);
             };
-            match pool.node(id) {
-                Node::Const(_) | Node::Sym(_) => {}
-                Node::Add(_, terms) => terms.iter().for_each(|&(_, term)| used(term)),
-                Node::Mul(_, factors) => factors.iter().for_each(|&(base, _)| used(base)),
-                Node::Apply(_, args) => args.iter().for_each(|&arg| used(arg)),
-            }
+            for_each_child(pool, id, &mut used);
         }
         Uses(uses)
     }
