@@ -90,13 +90,15 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
     let uses = Uses::count(&derivation.pool, roots);
     // The forward pass, the node gradients and the pass after the update visit most of the pool.
     let mut evaluator = Evaluator::with_uses(&derivation.pool, prec, Some(&uses), uses.shared());
-    let forward = forward_pass(
+    let levels = levels(network, derivation);
+    let pass = |stage| Pass {
         network,
         derivation,
-        &mut evaluator,
-        declared,
-        Stage::Forward,
-    )?;
+        levels: &levels,
+        uses: &uses,
+        stage,
+    };
+    let forward = pass(Stage::Forward).run(&mut evaluator, declared)?;
 
     // Node gradients from the loss back (each needs the ones after it); then the declared
     // quantities' gradients and updates, which need only node gradients: on all cores.
@@ -162,7 +164,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
                 })
                 .collect();
             evaluator.reset();
-            let after = forward_pass(network, derivation, &mut evaluator, after, Stage::After)?;
+            let after = pass(Stage::After).run(&mut evaluator, after)?;
             after[network.loss.index()].clone()
         }
         None => None,
@@ -201,29 +203,17 @@ fn gradient_value(
     })
 }
 
-/// Evaluates every equation on top of the declared values (see `Pass::run`).
-fn forward_pass(
-    network: &Network,
-    derivation: &Derivation,
-    evaluator: &mut Evaluator<'_>,
-    values: Vec<Option<Real>>,
-    stage: fn(SymbolId) -> Stage,
-) -> Result<Vec<Option<Real>>, Failure> {
-    let pass = Pass {
-        network,
-        derivation,
-        stage,
-    };
-    pass.run(evaluator, values)
-}
-
 /// Fewer equations of a level than this a core are evaluated on one thread.
 const EQUATIONS_PER_THREAD: usize = 16;
 
-/// One forward pass: the equations, and what a failure is reported as.
+/// One forward pass: the equations by level, and what a failure is reported as.
 struct Pass<'a> {
     network: &'a Network,
     derivation: &'a Derivation,
+    /// See [`levels`]; the same for every pass.
+    levels: &'a [Vec<usize>],
+    /// Which values the evaluators of a wide level's chunks memoize.
+    uses: &'a Uses,
     stage: fn(SymbolId) -> Stage,
 }
 
@@ -237,14 +227,15 @@ impl Pass<'_> {
         mut values: Vec<Option<Real>>,
     ) -> Result<Vec<Option<Real>>, Failure> {
         let network = self.network;
-        for level in &levels(network, self.derivation) {
+        for level in self.levels {
             let equations: Vec<&Equation> = level.iter().map(|&i| &network.equations[i]).collect();
             let computed = if level.len() < 2 * EQUATIONS_PER_THREAD {
                 vec![self.evaluate_all(evaluator, &equations, &values)]
             } else {
                 let prec = evaluator.prec();
                 map_chunks(&equations, EQUATIONS_PER_THREAD, |chunk| {
-                    let mut evaluator = Evaluator::new(&self.derivation.pool, prec);
+                    let mut evaluator =
+                        Evaluator::with_uses(&self.derivation.pool, prec, Some(self.uses), 0);
                     self.evaluate_all(&mut evaluator, chunk, &values)
                 })
             };
@@ -393,9 +384,19 @@ mod tests {
             let symbol = network.symbol(id);
             symbol.value.clone().map(|v| Real::exact(v, prec))
         };
+        let levels = levels(network, &derivation);
+        let uses = Uses::count(
+            &derivation.pool,
+            network
+                .equations
+                .iter()
+                .filter_map(|eq| derivation.body(eq.node)),
+        );
         let pass = |stage| Pass {
             network,
             derivation: &derivation,
+            levels: &levels,
+            uses: &uses,
             stage,
         };
         let forward = pass(Stage::Forward)
