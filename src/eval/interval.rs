@@ -1190,7 +1190,11 @@ mod tests {
                         << bits.saturating_sub(128)
                 }
             };
-            let mant = if rng.next().is_multiple_of(2) { mant } else { -mant };
+            let mant = if rng.next().is_multiple_of(2) {
+                mant
+            } else {
+                -mant
+            };
             Dyadic::from_parts(mant, (rng.next() % 300) as i64 - 150)
         };
         for _ in 0..4000 {
