@@ -9,7 +9,7 @@
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::decimal::Decimal;
 use super::interval::{DomainError, Interval};
@@ -28,11 +28,13 @@ pub struct Real {
 }
 
 /// Most values of a network are enclosures (everything past the first activation); the exact
-/// ones (inputs, weights, the first layer's sums) are boxed, so that an enclosed value costs an
-/// interval and no more: a network's memo and values hold hundreds of thousands of them.
+/// ones (inputs, weights, the first layer's sums) are behind a pointer, so that an enclosed value
+/// costs an interval and no more: a network's memo and values hold hundreds of thousands of
+/// them. Shared, because every use of a declared value clones it: a clone is then a count, not
+/// a fraction's digits, and its enclosure is made once for all of them.
 #[derive(Clone, Debug)]
 enum Value {
-    Exact(Box<Exact>),
+    Exact(Arc<Exact>),
     Enclosed(Interval),
 }
 
@@ -65,7 +67,7 @@ impl Real {
     /// An exact rational.
     pub fn exact(value: BigRational, prec: u32) -> Real {
         Real {
-            value: Value::Exact(Box::new(Exact {
+            value: Value::Exact(Arc::new(Exact {
                 value,
                 enclosure: OnceLock::new(),
                 prec,
