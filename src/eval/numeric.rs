@@ -41,12 +41,26 @@ pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
     if let Some(decimal) = real.rounded(rounding) {
         return Some(decimal.clone());
     }
-    let decimal = match real.as_exact() {
-        Some(value) => round_rational(value, rounding.precision, rounding.mode),
-        None => round_interval(real.enclosure(), rounding.precision, rounding.mode)?,
-    };
-    real.remember_rounded(rounding, &decimal);
+    let decimal = round_now(real, rounding)?;
+    real.remember_rounded(rounding, decimal.clone());
     Some(decimal)
+}
+
+/// Whether the enclosure decides the rounding (remembered as in `try_round`, without a copy).
+fn is_decided(real: &Real, rounding: Rounding) -> bool {
+    if real.rounded(rounding).is_some() {
+        return true;
+    }
+    round_now(real, rounding)
+        .map(|decimal| real.remember_rounded(rounding, decimal))
+        .is_some()
+}
+
+fn round_now(real: &Real, rounding: Rounding) -> Option<Decimal> {
+    match real.as_exact() {
+        Some(value) => Some(round_rational(value, rounding.precision, rounding.mode)),
+        None => round_interval(real.enclosure(), rounding.precision, rounding.mode),
+    }
 }
 
 /// The correctly rounded value; when even `MAX_PREC` bits leave it undecided, the rounding of
@@ -93,7 +107,7 @@ pub fn decide(
                 let decided = map_chunks(&reals, ROUNDINGS_PER_THREAD, |chunk| {
                     chunk
                         .iter()
-                        .all(|real| roundings.iter().all(|&r| try_round(real, r).is_some()))
+                        .all(|real| roundings.iter().all(|&r| is_decided(real, r)))
                 })
                 .into_iter()
                 .all(|decided| decided);

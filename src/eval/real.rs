@@ -111,9 +111,9 @@ impl Real {
     }
 
     /// Remembers a decided rounding (only the first one: a value is printed under one).
-    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: &Decimal) {
+    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: Decimal) {
         if self.rounded.get().is_none() {
-            let _ = self.rounded.set(Box::new((rounding, decimal.clone())));
+            let _ = self.rounded.set(Box::new((rounding, decimal)));
         }
     }
 
