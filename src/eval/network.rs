@@ -1,11 +1,11 @@
 //! The values of one network at one working precision: the forward pass, every gradient by the
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
-use super::real::{EvalError, Evaluator, Real, Uses, domain_error};
+use super::real::{EvalError, Evaluator, Real, Uses, domain_error, for_each_child};
 use crate::graph::{Equation, Network, SymbolId};
 use crate::parallel::map_chunks;
 use crate::symbolic::backprop::Derivation;
-use crate::symbolic::expr::Sym;
+use crate::symbolic::expr::{ExprId, Node, Sym};
 
 /// Every value of a run, indexed by `SymbolId`.
 #[derive(Clone, Debug)]
@@ -296,21 +296,37 @@ impl Pass<'_> {
 
 /// The equations' indices by level, each level in equation order.
 fn levels(network: &Network, derivation: &Derivation) -> Vec<Vec<usize>> {
+    let pool = &derivation.pool;
     let mut level_of = vec![0usize; network.symbols.len()];
+    // The highest level of a node each expression reads, once known: a subexpression shared by
+    // several equations is walked once.
+    let mut reads: Vec<Option<usize>> = vec![None; pool.len()];
+    let mut stack: Vec<(ExprId, bool)> = Vec::new();
     let mut levels: Vec<Vec<usize>> = Vec::new();
     for (i, equation) in network.equations.iter().enumerate() {
         let body = derivation
             .body(equation.node)
             .expect("every equation has a body");
-        let level = derivation
-            .pool
-            .symbols(body)
-            .into_iter()
-            .map(|sym| match sym {
-                Sym::Value(s) | Sym::Grad(s) => level_of[s.index()],
-            })
-            .max()
-            .unwrap_or(0);
+        // Children first (an explicit stack: bodies may be deep).
+        stack.push((body, false));
+        while let Some((id, children_done)) = stack.pop() {
+            if reads[id.index()].is_some() {
+                continue;
+            }
+            if let Node::Sym(Sym::Value(s) | Sym::Grad(s)) = pool.node(id) {
+                reads[id.index()] = Some(level_of[s.index()]);
+            } else if children_done {
+                let mut highest = 0;
+                for_each_child(pool, id, |child| {
+                    highest = highest.max(reads[child.index()].expect("children come first"));
+                });
+                reads[id.index()] = Some(highest);
+            } else {
+                stack.push((id, true));
+                for_each_child(pool, id, |child| stack.push((child, false)));
+            }
+        }
+        let level = reads[body.index()].expect("the body was walked");
         level_of[equation.node.index()] = level + 1;
         if levels.len() <= level {
             levels.resize_with(level + 1, Vec::new);
@@ -350,6 +366,43 @@ mod tests {
         let bad = network.lookup("bad").unwrap();
         assert_eq!(failure.stage, Stage::Forward(bad));
         assert!(matches!(failure.error, EvalError::LogOfNonPositive(_)));
+    }
+
+    /// An equation's level is one more than the highest level of the symbols its body reads
+    /// (as `Pool::symbols` lists them), on networks with shared subexpressions and several
+    /// levels.
+    #[test]
+    fn levels_follow_the_symbols_read() {
+        let spec = "input x = 1/2\ninput u = 2\ntarget y = 1\nparam w = 1/3\nh = w * x + u\n\
+                    g = sigmoid(h) * x\nk = (w * x + u) * g + h\nm = x * u\nz = k + m * g\n\
+                    loss L = (y - z)^2\n";
+        let mlp = "mlp 3 -> 4 tanh -> 2 sigmoid\ninputs x = [1, 2, 3]\ntargets y = [0, 1]\n\
+                   weights = uniform(-0.5, 0.5, step 0.01)\nloss half_squared_error\nseed 2\n";
+        for spec in [spec, mlp] {
+            let loaded = pipeline::load_source(Source::new("t.bp".to_string(), spec), None)
+                .unwrap_or_else(|_| panic!("the spec loads"));
+            let derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
+            let network = &loaded.network;
+            let mut level_of = vec![0usize; network.symbols.len()];
+            let mut expected: Vec<Vec<usize>> = Vec::new();
+            for (i, equation) in network.equations.iter().enumerate() {
+                let body = derivation.body(equation.node).unwrap();
+                let level = derivation
+                    .pool
+                    .symbols(body)
+                    .into_iter()
+                    .map(|sym| match sym {
+                        Sym::Value(s) | Sym::Grad(s) => level_of[s.index()],
+                    })
+                    .max()
+                    .unwrap_or(0);
+                level_of[equation.node.index()] = level + 1;
+                expected.resize_with(expected.len().max(level + 1), Vec::new);
+                expected[level].push(i);
+            }
+            assert!(expected.len() >= 3);
+            assert_eq!(levels(network, &derivation), expected);
+        }
     }
 
     /// Values, gradients and updates evaluated on several threads are those one evaluator
