@@ -3,7 +3,7 @@
 
 use super::real::{EvalError, Evaluator, Real, Uses, domain_error, for_each_child};
 use crate::graph::{Equation, Network, SymbolId};
-use crate::parallel::map_chunks;
+use crate::parallel::{STACK_BYTES, map_chunks};
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Node, Sym};
 
@@ -73,24 +73,37 @@ pub fn gradient_order(network: &Network) -> impl Iterator<Item = SymbolId> + '_ 
 /// Computes every value at `prec` bits.
 pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result<Values, Failure> {
     let n = network.symbols.len();
-    let declared: Vec<Option<Real>> = network
-        .symbols
-        .iter()
-        .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
-        .collect();
-    let roots = network
-        .equations
-        .iter()
-        .filter_map(|eq| derivation.body(eq.node))
-        .chain(
-            network
-                .ids()
-                .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
-        );
-    let uses = Uses::count(&derivation.pool, roots);
+    // Two walks of the pool (parents counted, levels) on one core while the other makes the
+    // declared values.
+    let (declared, (uses, levels)) = std::thread::scope(|scope| {
+        let walks = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let roots = network
+                    .equations
+                    .iter()
+                    .filter_map(|eq| derivation.body(eq.node))
+                    .chain(
+                        network
+                            .ids()
+                            .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
+                    );
+                let uses = Uses::count(&derivation.pool, roots);
+                (uses, levels(network, derivation))
+            })
+            .expect("a thread can be started");
+        let declared: Vec<Option<Real>> = network
+            .symbols
+            .iter()
+            .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
+            .collect();
+        let walks = walks
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (declared, walks)
+    });
     // The forward pass, the node gradients and the pass after the update visit most of the pool.
     let mut evaluator = Evaluator::with_uses(&derivation.pool, prec, Some(&uses), uses.shared());
-    let levels = levels(network, derivation);
     let pass = |stage| Pass {
         network,
         derivation,
