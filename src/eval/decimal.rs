@@ -265,12 +265,33 @@ pub fn round_rational(q: &BigRational, prec: Precision, mode: RoundingMode) -> D
 /// result would need more than [`MAX_DIGITS`] digits, which no refinement fixes, so callers
 /// should cap their refinement loop.
 pub fn round_interval(iv: &Interval, prec: Precision, mode: RoundingMode) -> Option<Decimal> {
+    if let Some(decided) = round_interval_small(iv, prec, mode) {
+        return decided;
+    }
     let lo = round_dyadic(iv.lo(), prec, mode)?;
     if iv.is_point() {
         return Some(lo);
     }
     let hi = round_dyadic(iv.hi(), prec, mode)?;
     (lo == hi).then_some(lo)
+}
+
+/// [`round_interval`] of nonzero bounds of one sign with inline mantissas, rounded in machine
+/// integers, and a decimal made only when they agree; `None` when that does not apply or a
+/// bound does not fit (where the `u128` rounding answers, it is [`round_dyadic`]'s).
+fn round_interval_small(
+    iv: &Interval,
+    prec: Precision,
+    mode: RoundingMode,
+) -> Option<Option<Decimal>> {
+    let (lo, hi) = (iv.lo(), iv.hi());
+    if lo.is_zero() || lo.signum() != hi.signum() || iv.is_point() {
+        return None;
+    }
+    let round = |x: &Dyadic| round_exact_in(&x.small_magnitude()?, &1, x.exp(), prec, mode);
+    let (digits, scale) = round(lo)?;
+    let agree = round(hi)? == (digits, scale);
+    Some(agree.then(|| make(lo.is_negative(), BigUint::from(digits), scale)))
 }
 
 /// `x` correctly rounded to `prec`; `None` only when the result would exceed [`MAX_DIGITS`]
@@ -924,6 +945,51 @@ mod tests {
         assert!(
             answered > 30_000 && ties > 5_000,
             "{answered} answered, {ties} ties"
+        );
+    }
+
+    /// An interval of inline bounds rounds, in machine integers, to what rounding each bound
+    /// in BigUint arithmetic says: a decimal when they agree (bounds a hair apart, on either
+    /// side of a half), nothing when they do not.
+    #[test]
+    fn small_intervals_round_as_their_bounds() {
+        let mut rng = crate::graph::sample::Rng::new(0x1a7e_0001_0000_0004_u64);
+        let mut next = || rng.next_u64();
+        let (mut agreed, mut disagreed) = (0, 0);
+        for i in 0..20_000 {
+            let m = (u128::from(next()) << 64 | u128::from(next())) >> (next() % 100) | 1;
+            let e = (next() % 300) as i64 - 200;
+            let lo = Dyadic::from_parts(BigInt::from(m), e);
+            let width = Dyadic::from_parts(BigInt::from(1 + next() % 5), e - (next() % 8) as i64);
+            let hi = &lo + &width;
+            let (lo, hi) = if i % 2 == 0 { (lo, hi) } else { (-hi, -lo) };
+            let iv = Interval::from_bounds(lo, hi).unwrap();
+            let prec = match next() % 3 {
+                0 => Decimals((next() % 30) as u32),
+                _ => Significant(1 + (next() % 38) as u32),
+            };
+            for mode in [HalfUp, HalfEven] {
+                let Some(got) = round_interval_small(&iv, prec, mode) else {
+                    continue;
+                };
+                let bound = |x: &Dyadic| {
+                    let magnitude = x.mant().magnitude().clone();
+                    let (r, scale) =
+                        round_exact_in(&magnitude, &BigUint::one(), x.exp(), prec, mode).unwrap();
+                    make(x.is_negative(), r, scale)
+                };
+                let (lo, hi) = (bound(iv.lo()), bound(iv.hi()));
+                assert_eq!(got, (lo == hi).then_some(lo), "{iv:?} {prec:?} {mode:?}");
+                if got.is_some() {
+                    agreed += 1;
+                } else {
+                    disagreed += 1;
+                }
+            }
+        }
+        assert!(
+            agreed > 10_000 && disagreed > 1_000,
+            "{agreed} agreed, {disagreed} not"
         );
     }
 
