@@ -4,7 +4,7 @@
 //! value sitting exactly on a rounding boundary gets the rounding mode's answer.
 
 use super::decimal::{Decimal, Precision, RoundingMode, round_interval, round_rational};
-use super::network::{Failure, Values, evaluate};
+use super::network::{Failure, Values, balanced_ranges, evaluate};
 use super::real::{EvalError, Real};
 use crate::graph::Network;
 use crate::parallel::map_chunks;
@@ -104,8 +104,15 @@ pub fn decide(
                 // Rounding is a good part of the work (it is remembered for the report): on all
                 // cores.
                 let reals: Vec<&Real> = all_reals(&values).collect();
-                let decided = map_chunks(&reals, ROUNDINGS_PER_THREAD, |chunk| {
-                    chunk
+                // The forward values come first and are mostly exact (one rational to round),
+                // the gradients and updates enclosed (two bounds): split by that work.
+                let work: Vec<usize> = reals
+                    .iter()
+                    .map(|real| if real.as_exact().is_some() { 1 } else { 2 })
+                    .collect();
+                let ranges = balanced_ranges(&work, reals.len() / ROUNDINGS_PER_THREAD);
+                let decided = map_chunks(&ranges, 1, |chunk| {
+                    reals[chunk[0].start..chunk[chunk.len() - 1].end]
                         .iter()
                         .all(|real| roundings.iter().all(|&r| is_decided(real, r)))
                 })
