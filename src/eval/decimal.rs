@@ -16,7 +16,7 @@ use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
-use super::dyadic::Dyadic;
+use super::dyadic::{Dyadic, mul_wide};
 use super::interval::Interval;
 
 /// How many digits to keep.
@@ -281,12 +281,33 @@ pub fn round_rational(q: &BigRational, prec: Precision, mode: RoundingMode) -> D
 /// result would need more than [`MAX_DIGITS`] digits, which no refinement fixes, so callers
 /// should cap their refinement loop.
 pub fn round_interval(iv: &Interval, prec: Precision, mode: RoundingMode) -> Option<Decimal> {
+    if let Some(decided) = round_interval_small(iv, prec, mode) {
+        return decided;
+    }
     let lo = round_dyadic(iv.lo(), prec, mode)?;
     if iv.is_point() {
         return Some(lo);
     }
     let hi = round_dyadic(iv.hi(), prec, mode)?;
     (lo == hi).then_some(lo)
+}
+
+/// [`round_interval`] of nonzero bounds of one sign with inline mantissas, rounded in machine
+/// integers, and a decimal made only when they agree; `None` when that does not apply or a
+/// bound does not fit (where the `u128` rounding answers, it is [`round_dyadic`]'s).
+fn round_interval_small(
+    iv: &Interval,
+    prec: Precision,
+    mode: RoundingMode,
+) -> Option<Option<Decimal>> {
+    let (lo, hi) = (iv.lo(), iv.hi());
+    if lo.is_zero() || lo.signum() != hi.signum() || iv.is_point() {
+        return None;
+    }
+    let round = |x: &Dyadic| round_exact_in(&x.small_magnitude()?, &1, x.exp(), prec, mode);
+    let (digits, scale) = round(lo)?;
+    let agree = round(hi)? == (digits, scale);
+    Some(agree.then(|| make(lo.is_negative(), BigUint::from(digits), scale)))
 }
 
 /// `x` correctly rounded to `prec`; `None` only when the result would exceed [`MAX_DIGITS`]
@@ -297,12 +318,9 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
         return Some(Decimal::zero(prec));
     }
     let neg = x.is_negative();
-    let mant = x.mant();
-    let m = mant.magnitude();
     let e2 = x.exp();
     // floor(log10|x|) is within one of `est`.
-    let est = est_log10(m.bits(), 1, e2);
-    let one = BigUint::one();
+    let est = est_log10(x.mant_bits(), 1, e2);
     match prec {
         Precision::Decimals(n) => {
             let n = i64::from(n);
@@ -313,7 +331,7 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
             if (est + 2).saturating_add(n) > MAX_DIGITS as i64 {
                 return None;
             }
-            let (r, scale) = round_exact(m, &one, e2, prec, mode);
+            let (r, scale) = round_dyadic_exact(x, prec, mode);
             Some(make(neg, r, scale))
         }
         Precision::Significant(n) => {
@@ -323,7 +341,7 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
             }
             let s = i64::from(n) - 1 - est;
             if s.abs() <= EXACT_SCALE_LIMIT && e2.saturating_add(s).abs() <= EXACT_SHIFT_LIMIT {
-                let (r, scale) = round_exact(m, &one, e2, prec, mode);
+                let (r, scale) = round_dyadic_exact(x, prec, mode);
                 Some(make(neg, r, scale))
             } else {
                 let (r, scale) = round_sig_refined(&x.abs(), n, est, mode)?;
@@ -331,6 +349,16 @@ pub fn round_dyadic(x: &Dyadic, prec: Precision, mode: RoundingMode) -> Option<D
             }
         }
     }
+}
+
+/// Exact rounding of `|x|` (nonzero), from an inline mantissa without making a BigInt of it.
+fn round_dyadic_exact(x: &Dyadic, prec: Precision, mode: RoundingMode) -> (BigUint, i64) {
+    if let Some(m) = x.small_magnitude()
+        && let Some((r, scale)) = round_exact_in(&m, &1, x.exp(), prec, mode)
+    {
+        return (BigUint::from(r), scale);
+    }
+    round_exact(x.mant().magnitude(), &BigUint::one(), x.exp(), prec, mode)
 }
 
 fn make(neg: bool, r: BigUint, scale: i64) -> Decimal {
@@ -406,50 +434,9 @@ fn est_log10(bn: u64, bd: u64, e2: i64) -> i64 {
     ((l2 * LOG10_2_Q64) >> 64) as i64
 }
 
-/// `floor(num/den · 2^e2 · 10^s)` and how the remainder compares with one half.
-fn scaled_floor(num: &BigUint, den: &BigUint, e2: i64, s: i64) -> (BigUint, Ordering) {
-    let t2 = e2.saturating_add(s);
-    let (mut n, mut d) = (num.clone(), den.clone());
-    if s >= 0 {
-        n *= pow_u(5, s as u64);
-    } else {
-        d *= pow_u(5, s.unsigned_abs());
-    }
-    if t2 >= 0 {
-        n <<= t2 as u64;
-    } else if d.is_one() {
-        // Dividing by a power of two: read the quotient and the half-comparison off the bits.
-        let k = t2.unsigned_abs();
-        let q = &n >> k;
-        let half = if !n.bit(k - 1) {
-            Ordering::Less
-        } else if n.trailing_zeros().unwrap_or(0) >= k - 1 {
-            Ordering::Equal
-        } else {
-            Ordering::Greater
-        };
-        return (q, half);
-    } else {
-        d <<= t2.unsigned_abs();
-    }
-    let (q, r) = n.div_rem(&d);
-    let half = (r << 1u32).cmp(&d);
-    (q, half)
-}
-
-fn round_half(q: BigUint, half: Ordering, mode: RoundingMode) -> BigUint {
-    let up = match half {
-        Ordering::Less => false,
-        Ordering::Greater => true,
-        Ordering::Equal => match mode {
-            RoundingMode::HalfUp => true,
-            RoundingMode::HalfEven => q.is_odd(),
-        },
-    };
-    if up { q + 1u32 } else { q }
-}
-
-/// Exact rounding of the magnitude `num/den · 2^e2` (nonzero): digits and scale.
+/// Exact rounding of the magnitude `num/den · 2^e2` (nonzero): digits and scale. In machine
+/// integers when they hold every intermediate, as they do for the short fractions and bounds
+/// nearly every printed value has.
 fn round_exact(
     num: &BigUint,
     den: &BigUint,
@@ -457,20 +444,36 @@ fn round_exact(
     prec: Precision,
     mode: RoundingMode,
 ) -> (BigUint, i64) {
+    if let (Some(n), Some(d)) = (num.to_u128(), den.to_u128())
+        && let Some((r, scale)) = round_exact_in(&n, &d, e2, prec, mode)
+    {
+        return (BigUint::from(r), scale);
+    }
+    round_exact_in(num, den, e2, prec, mode).expect("BigUint arithmetic does not overflow")
+}
+
+/// [`round_exact`] in the integers `M`; `None` when an intermediate does not fit them.
+fn round_exact_in<M: Magnitude>(
+    num: &M,
+    den: &M,
+    e2: i64,
+    prec: Precision,
+    mode: RoundingMode,
+) -> Option<(M, i64)> {
     match prec {
         Precision::Decimals(n) => {
             let s = i64::from(n);
-            let (q, half) = scaled_floor(num, den, e2, s);
-            (round_half(q, half, mode), s)
+            let (q, half) = num.scaled_floor(den, e2, s)?;
+            Some((round_half(q, half, mode)?, s))
         }
         Precision::Significant(n) => {
             let n = n.max(1);
-            let ten_n = pow10(u64::from(n));
-            let ten_n1 = pow10(u64::from(n) - 1);
-            let mut e = est_log10(num.bits(), den.bits(), e2);
+            let ten_n = M::pow10(n)?;
+            let ten_n1 = M::pow10(n - 1)?;
+            let mut e = est_log10(num.bit_len(), den.bit_len(), e2);
             loop {
                 let s = i64::from(n) - 1 - e;
-                let (q, half) = scaled_floor(num, den, e2, s);
+                let (q, half) = num.scaled_floor(den, e2, s)?;
                 // Each test is an exact statement about |v| against 10^e, so e converges.
                 if q >= ten_n {
                     e += 1;
@@ -480,12 +483,181 @@ fn round_exact(
                     e -= 1;
                     continue;
                 }
-                let r = round_half(q, half, mode);
+                let r = round_half(q, half, mode)?;
                 // 9.995 → 10.0: one fewer decimal keeps n significant digits.
-                return if r == ten_n { (ten_n1, s - 1) } else { (r, s) };
+                return Some(if r == ten_n { (ten_n1, s - 1) } else { (r, s) });
             }
         }
     }
+}
+
+fn round_half<M: Magnitude>(q: M, half: Ordering, mode: RoundingMode) -> Option<M> {
+    let up = match half {
+        Ordering::Less => false,
+        Ordering::Greater => true,
+        Ordering::Equal => match mode {
+            RoundingMode::HalfUp => true,
+            RoundingMode::HalfEven => q.is_odd_magnitude(),
+        },
+    };
+    if up { q.plus_one() } else { Some(q) }
+}
+
+/// Unsigned integers exact rounding computes in. Every operation is exact; `None` says a
+/// result does not fit (never for BigUint).
+trait Magnitude: Sized + Ord {
+    fn bit_len(&self) -> u64;
+    fn pow10(k: u32) -> Option<Self>;
+    fn is_odd_magnitude(&self) -> bool;
+    fn plus_one(self) -> Option<Self>;
+    /// `floor(self/den · 2^e2 · 10^s)` and how the remainder compares with one half.
+    fn scaled_floor(&self, den: &Self, e2: i64, s: i64) -> Option<(Self, Ordering)>;
+}
+
+impl Magnitude for BigUint {
+    fn bit_len(&self) -> u64 {
+        self.bits()
+    }
+
+    fn pow10(k: u32) -> Option<BigUint> {
+        Some(pow10(u64::from(k)))
+    }
+
+    fn is_odd_magnitude(&self) -> bool {
+        self.is_odd()
+    }
+
+    fn plus_one(self) -> Option<BigUint> {
+        Some(self + 1u32)
+    }
+
+    fn scaled_floor(&self, den: &BigUint, e2: i64, s: i64) -> Option<(BigUint, Ordering)> {
+        let num = self;
+        let t2 = e2.saturating_add(s);
+        let (mut n, mut d) = (num.clone(), den.clone());
+        if s >= 0 {
+            n *= pow_u(5, s as u64);
+        } else {
+            d *= pow_u(5, s.unsigned_abs());
+        }
+        if t2 >= 0 {
+            n <<= t2 as u64;
+        } else if d.is_one() {
+            // Dividing by a power of two: read the quotient and the half-comparison off the bits.
+            let k = t2.unsigned_abs();
+            let q = &n >> k;
+            let half = if !n.bit(k - 1) {
+                Ordering::Less
+            } else if n.trailing_zeros().unwrap_or(0) >= k - 1 {
+                Ordering::Equal
+            } else {
+                Ordering::Greater
+            };
+            return Some((q, half));
+        } else {
+            d <<= t2.unsigned_abs();
+        }
+        let (q, r) = n.div_rem(&d);
+        let half = (r << 1u32).cmp(&d);
+        Some((q, half))
+    }
+}
+
+impl Magnitude for u128 {
+    fn bit_len(&self) -> u64 {
+        u64::from(128 - self.leading_zeros())
+    }
+
+    fn pow10(k: u32) -> Option<u128> {
+        POW10_U128.get(k as usize).copied()
+    }
+
+    fn is_odd_magnitude(&self) -> bool {
+        self % 2 == 1
+    }
+
+    fn plus_one(self) -> Option<u128> {
+        self.checked_add(1)
+    }
+
+    fn scaled_floor(&self, den: &u128, e2: i64, s: i64) -> Option<(u128, Ordering)> {
+        let (num, den) = (*self, *den);
+        let t2 = e2.checked_add(s)?;
+        let pow5 = |k: u64| POW5_U128.get(usize::try_from(k).ok()?).copied();
+        if den == 1 && s >= 0 && t2 < 0 {
+            // A bound: its mantissa times 5^s (up to 256 bits) over a power of two, read off the
+            // bits.
+            let (hi, lo) = mul_wide(num, pow5(s as u64)?);
+            return shift_right_wide(hi, lo, t2.unsigned_abs());
+        }
+        let shl = |x: u128, k: u64| {
+            let k = u32::try_from(k).ok()?;
+            (k < x.leading_zeros()).then(|| x << k)
+        };
+        let (n, d) = if s >= 0 {
+            (num.checked_mul(pow5(s as u64)?)?, den)
+        } else {
+            (num, den.checked_mul(pow5(s.unsigned_abs())?)?)
+        };
+        let (n, d) = if t2 >= 0 {
+            (shl(n, t2 as u64)?, d)
+        } else {
+            (n, shl(d, t2.unsigned_abs())?)
+        };
+        let (q, r) = (n / d, n % d);
+        // 2r against d, without doubling r.
+        Some((q, r.cmp(&(d - r))))
+    }
+}
+
+/// `10^k` for every `k` whose power fits a `u128`.
+const POW10_U128: [u128; 39] = powers_u128(10);
+
+/// `5^k` for every `k` whose power fits a `u128`.
+const POW5_U128: [u128; 56] = powers_u128(5);
+
+const fn powers_u128<const N: usize>(base: u128) -> [u128; N] {
+    let mut powers = [1u128; N];
+    let mut k = 1;
+    while k < N {
+        powers[k] = powers[k - 1] * base;
+        k += 1;
+    }
+    powers
+}
+
+/// `floor((hi · 2^128 + lo) / 2^k)` for `k ≥ 1` and how the remainder compares with one half
+/// (`2^(k−1)`); `None` when the quotient does not fit a `u128`.
+fn shift_right_wide(hi: u128, lo: u128, k: u64) -> Option<(u128, Ordering)> {
+    // The bit just below the quotient, and whether any bit below that one is set.
+    let bit = |i: u64| match i {
+        0..128 => lo >> i & 1 == 1,
+        128..256 => hi >> (i - 128) & 1 == 1,
+        _ => false,
+    };
+    let below = |i: u64| match i {
+        0 => false,
+        1..128 => lo & ((1u128 << i) - 1) != 0,
+        128..256 => lo != 0 || hi & ((1u128 << (i - 128)) - 1) != 0,
+        _ => lo != 0 || hi != 0,
+    };
+    let q = match k {
+        0 => return None,
+        1..128 => {
+            if hi >> k != 0 {
+                return None;
+            }
+            (hi << (128 - k)) | (lo >> k)
+        }
+        128..256 => hi >> (k - 128),
+        _ => 0,
+    };
+    let half = match (bit(k - 1), below(k - 1)) {
+        (false, _) => Ordering::Less,
+        (true, false) => Ordering::Equal,
+        (true, true) => Ordering::Greater,
+    };
+    Some((q, half))
 }
 
 /// Significant-digit rounding of `x > 0` whose binary exponent is too large for exact
@@ -518,10 +690,10 @@ fn round_sig_refined(x: &Dyadic, n: u32, est: i64, mode: RoundingMode) -> Option
         if *t.lo() >= bottom && *t.hi() < top {
             let one = BigUint::one();
             let round = |d: &Dyadic| {
-                let (q, half) = scaled_floor(d.mant().magnitude(), &one, d.exp(), 0);
+                let (q, half) = d.mant().magnitude().scaled_floor(&one, d.exp(), 0)?;
                 round_half(q, half, mode)
             };
-            let (r_lo, r_hi) = (round(t.lo()), round(t.hi()));
+            let (r_lo, r_hi) = (round(t.lo())?, round(t.hi())?);
             if r_lo == r_hi {
                 return Some(if r_lo == ten_n {
                     (ten_n1, s - 1)
@@ -721,6 +893,123 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The machine-integer rounding, wherever it answers, is the BigUint rounding: fractions
+    /// and bounds of every size up to the `u128` limits, ties and near-ties, exponents near
+    /// and far, every precision up to the widest `u128` digit counts.
+    #[test]
+    fn small_rounding_matches_the_biguint_path() {
+        let mut rng = crate::graph::sample::Rng::new(0x7e57_0f5a_1100_0003_u64);
+        let mut next = || rng.next_u64();
+        let (mut answered, mut ties) = (0, 0);
+        for i in 0..40_000 {
+            let wide = |next: &mut dyn FnMut() -> u64| {
+                let bits = 1 + next() % 128;
+                let x = (u128::from(next()) << 64 | u128::from(next())) >> (128 - bits);
+                match next() % 6 {
+                    0 => (1u128 << bits.min(127)) - 1,
+                    1 => 1u128 << bits.min(127),
+                    _ => x,
+                }
+                .max(1)
+            };
+            let num = wide(&mut next);
+            let den = match i % 4 {
+                0 | 1 => 1,
+                2 => [3, 10, 100, 7, 125, 1000, 9999][(next() % 7) as usize],
+                _ => wide(&mut next),
+            };
+            let e2 = (next() % 400) as i64 - 250;
+            let mut prec = match next() % 4 {
+                0 => Decimals((next() % 40) as u32),
+                1 => Significant(15),
+                _ => Significant(1 + (next() % 40) as u32),
+            };
+            // Ties: an odd m·2^(-1-s) is halfway between two multiples of 10^-s; rounded to s
+            // decimals, or to as many significant digits as that puts before the half.
+            let (num, den, e2) = if i % 4 == 1 {
+                let s = next() % 30;
+                let num = (num >> 1) * 2 + 1;
+                let below = (BigUint::from(num) * pow_u(5, s)) >> 1u32;
+                prec = match next() % 2 {
+                    0 => Decimals(s as u32),
+                    _ => Significant(digit_count(&below) as u32),
+                };
+                (num, 1, -1 - s as i64)
+            } else {
+                (num, den, e2)
+            };
+            let (n, d) = (BigUint::from(num), BigUint::from(den));
+            for mode in [HalfUp, HalfEven] {
+                let Some((r, scale)) = round_exact_in(&num, &den, e2, prec, mode) else {
+                    continue;
+                };
+                answered += 1;
+                let big = round_exact_in(&n, &d, e2, prec, mode).unwrap();
+                assert_eq!(
+                    (BigUint::from(r), scale),
+                    big,
+                    "{num}/{den}·2^{e2} {prec:?} {mode:?}"
+                );
+                let s = match prec {
+                    Decimals(n) => i64::from(n),
+                    Significant(_) => scale,
+                };
+                if n.scaled_floor(&d, e2, s).unwrap().1 == Ordering::Equal {
+                    ties += 1;
+                }
+            }
+        }
+        assert!(
+            answered > 30_000 && ties > 5_000,
+            "{answered} answered, {ties} ties"
+        );
+    }
+
+    /// An interval of inline bounds rounds, in machine integers, to what rounding each bound
+    /// in BigUint arithmetic says: a decimal when they agree (bounds a hair apart, on either
+    /// side of a half), nothing when they do not.
+    #[test]
+    fn small_intervals_round_as_their_bounds() {
+        let mut rng = crate::graph::sample::Rng::new(0x1a7e_0001_0000_0004_u64);
+        let mut next = || rng.next_u64();
+        let (mut agreed, mut disagreed) = (0, 0);
+        for i in 0..20_000 {
+            let m = (u128::from(next()) << 64 | u128::from(next())) >> (next() % 100) | 1;
+            let e = (next() % 300) as i64 - 200;
+            let lo = Dyadic::from_parts(BigInt::from(m), e);
+            let width = Dyadic::from_parts(BigInt::from(1 + next() % 5), e - (next() % 8) as i64);
+            let hi = &lo + &width;
+            let (lo, hi) = if i % 2 == 0 { (lo, hi) } else { (-hi, -lo) };
+            let iv = Interval::from_bounds(lo, hi).unwrap();
+            let prec = match next() % 3 {
+                0 => Decimals((next() % 30) as u32),
+                _ => Significant(1 + (next() % 38) as u32),
+            };
+            for mode in [HalfUp, HalfEven] {
+                let Some(got) = round_interval_small(&iv, prec, mode) else {
+                    continue;
+                };
+                let bound = |x: &Dyadic| {
+                    let magnitude = x.mant().magnitude().clone();
+                    let (r, scale) =
+                        round_exact_in(&magnitude, &BigUint::one(), x.exp(), prec, mode).unwrap();
+                    make(x.is_negative(), r, scale)
+                };
+                let (lo, hi) = (bound(iv.lo()), bound(iv.hi()));
+                assert_eq!(got, (lo == hi).then_some(lo), "{iv:?} {prec:?} {mode:?}");
+                if got.is_some() {
+                    agreed += 1;
+                } else {
+                    disagreed += 1;
+                }
+            }
+        }
+        assert!(
+            agreed > 10_000 && disagreed > 1_000,
+            "{agreed} agreed, {disagreed} not"
+        );
     }
 
     #[test]

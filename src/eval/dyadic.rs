@@ -140,6 +140,14 @@ impl Dyadic {
         }
     }
 
+    /// The magnitude of the mantissa, when it is inline (no allocation, unlike [`Dyadic::mant`]).
+    pub fn small_magnitude(&self) -> Option<u128> {
+        match &self.mant {
+            Mant::Small(m) => Some(m.unsigned_abs()),
+            Mant::Big(_) => None,
+        }
+    }
+
     /// The binary exponent (0 for zero).
     pub fn exp(&self) -> i64 {
         self.exp
@@ -509,7 +517,7 @@ fn truncate_wide(hi: u128, lo: u128, exp: i64, prec: u32) -> Truncated {
 }
 
 /// The full 256-bit product `a · b` as `(high, low)` halves.
-fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+pub(super) fn mul_wide(a: u128, b: u128) -> (u128, u128) {
     const MASK: u128 = u64::MAX as u128;
     let (a1, a0) = (a >> 64, a & MASK);
     let (b1, b0) = (b >> 64, b & MASK);

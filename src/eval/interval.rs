@@ -192,25 +192,44 @@ impl Interval {
 
     /// `self · other`.
     pub fn mul(&self, other: &Interval, prec: u32) -> Result<Interval, DomainError> {
-        // Directed rounding is monotone, so the rounded-down least endpoint product is the least
-        // of the rounded-down products (and likewise up): no exact product is kept, and a point
-        // operand contributes one endpoint instead of two equal ones.
-        let mut bounds = self.endpoints().flat_map(|x| {
-            other
-                .endpoints()
-                .map(move |y| Dyadic::mul_enclose(x, y, prec))
-        });
-        let (mut lo, mut hi) = bounds.next().expect("an interval has an endpoint");
-        for (down, up) in bounds {
-            lo = lo.min(down);
-            hi = hi.max(up);
+        use Direction::{Down, Up};
+        let (a, b) = (self, other);
+        if a.is_point() && b.is_point() {
+            let (lo, hi) = Dyadic::mul_enclose(&a.lo, &b.lo, prec);
+            return checked(lo, hi);
         }
+        // The signs say which endpoint products are the least and the greatest, and directed
+        // rounding is monotone, so rounding those two gives the bounds the rounded products
+        // of every endpoint pair would: two products instead of four, and no comparisons
+        // unless both operands straddle 0.
+        let down = |x: &Dyadic, y: &Dyadic| x.mul_round(y, prec, Down);
+        let up = |x: &Dyadic, y: &Dyadic| x.mul_round(y, prec, Up);
+        let (lo, hi) = match (a.sign_class(), b.sign_class()) {
+            (Signs::NonNegative, Signs::NonNegative) => (down(&a.lo, &b.lo), up(&a.hi, &b.hi)),
+            (Signs::NonNegative, Signs::NonPositive) => (down(&a.hi, &b.lo), up(&a.lo, &b.hi)),
+            (Signs::NonPositive, Signs::NonNegative) => (down(&a.lo, &b.hi), up(&a.hi, &b.lo)),
+            (Signs::NonPositive, Signs::NonPositive) => (down(&a.hi, &b.hi), up(&a.lo, &b.lo)),
+            (Signs::Both, Signs::NonNegative) => (down(&a.lo, &b.hi), up(&a.hi, &b.hi)),
+            (Signs::Both, Signs::NonPositive) => (down(&a.hi, &b.lo), up(&a.lo, &b.lo)),
+            (Signs::NonNegative, Signs::Both) => (down(&a.hi, &b.lo), up(&a.hi, &b.hi)),
+            (Signs::NonPositive, Signs::Both) => (down(&a.lo, &b.hi), up(&a.lo, &b.lo)),
+            (Signs::Both, Signs::Both) => (
+                down(&a.lo, &b.hi).min(down(&a.hi, &b.lo)),
+                up(&a.lo, &b.lo).max(up(&a.hi, &b.hi)),
+            ),
+        };
         checked(lo, hi)
     }
 
-    /// The distinct endpoints: one for a point, else both.
-    fn endpoints(&self) -> impl Iterator<Item = &Dyadic> {
-        std::iter::once(&self.lo).chain((!self.is_point()).then_some(&self.hi))
+    /// Where the interval lies relative to 0.
+    fn sign_class(&self) -> Signs {
+        if !self.lo.is_negative() {
+            Signs::NonNegative
+        } else if !self.hi.is_positive() {
+            Signs::NonPositive
+        } else {
+            Signs::Both
+        }
     }
 
     /// `self · q` for a rational `q` (exact factor when `q` is dyadic and short).
@@ -355,6 +374,17 @@ impl Neg for Interval {
             hi: -self.lo,
         }
     }
+}
+
+/// Where an interval lies relative to 0 (a product's extreme endpoints follow from it).
+#[derive(Clone, Copy)]
+enum Signs {
+    /// `lo ≥ 0`.
+    NonNegative,
+    /// `hi ≤ 0` and `lo < 0`.
+    NonPositive,
+    /// `lo < 0 < hi`.
+    Both,
 }
 
 /// Builds an interval whose bounds must stay in the exponent range.
@@ -1141,6 +1171,60 @@ mod tests {
                         .contains_rational(&a.pow(n))
                 );
             }
+        }
+    }
+
+    /// Each bound of a product is the directed rounding of the least or greatest exact product
+    /// of endpoints, whatever the signs (zero endpoints, points and long mantissas included).
+    #[test]
+    fn products_round_the_extreme_endpoint_products() {
+        let mut rng = XorShift(0x0bad_cafe_f00d_0001);
+        let endpoint = |rng: &mut XorShift| {
+            let bits = rng.next() % 200;
+            let mant = match rng.next() % 5 {
+                0 => BigInt::zero(),
+                1 => BigInt::from(rng.next() % 7),
+                _ => {
+                    (BigInt::from(rng.next()) << 64 | BigInt::from(rng.next()))
+                        >> (128 - bits.min(128))
+                        << bits.saturating_sub(128)
+                }
+            };
+            let mant = if rng.next().is_multiple_of(2) {
+                mant
+            } else {
+                -mant
+            };
+            Dyadic::from_parts(mant, (rng.next() % 300) as i64 - 150)
+        };
+        for _ in 0..4000 {
+            let interval = |rng: &mut XorShift| {
+                let (x, y) = (endpoint(rng), endpoint(rng));
+                match rng.next() % 4 {
+                    0 => Interval::point(x),
+                    _ => Interval::from_bounds(x.clone().min(y.clone()), x.max(y)).unwrap(),
+                }
+            };
+            let (a, b) = (interval(&mut rng), interval(&mut rng));
+            let prec = match rng.next() % 3 {
+                0 => 92,
+                1 => 1 + (rng.next() % 130) as u32,
+                _ => 1 + (rng.next() % 400) as u32,
+            };
+            let products = [
+                (&a.lo, &b.lo),
+                (&a.lo, &b.hi),
+                (&a.hi, &b.lo),
+                (&a.hi, &b.hi),
+            ]
+            .map(|(x, y)| x * y);
+            let least = products.iter().min().unwrap();
+            let greatest = products.iter().max().unwrap();
+            let expected = Interval::from_bounds(
+                least.round_to(prec, Direction::Down),
+                greatest.round_to(prec, Direction::Up),
+            );
+            assert_eq!(a.mul(&b, prec).ok(), expected, "{a:?} · {b:?} at {prec}");
         }
     }
 

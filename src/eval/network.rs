@@ -1,11 +1,13 @@
 //! The values of one network at one working precision: the forward pass, every gradient by the
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
-use super::real::{EvalError, Evaluator, Real, Uses, domain_error};
+use super::real::{EvalError, Evaluator, Real, Uses, domain_error, for_each_child};
+use std::ops::Range;
+
 use crate::graph::{Equation, Network, SymbolId};
-use crate::parallel::map_chunks;
+use crate::parallel::{STACK_BYTES, map_chunks};
 use crate::symbolic::backprop::Derivation;
-use crate::symbolic::expr::Sym;
+use crate::symbolic::expr::{ExprId, Node, Sym};
 
 /// Every value of a run, indexed by `SymbolId`.
 #[derive(Clone, Debug)]
@@ -73,30 +75,45 @@ pub fn gradient_order(network: &Network) -> impl Iterator<Item = SymbolId> + '_ 
 /// Computes every value at `prec` bits.
 pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result<Values, Failure> {
     let n = network.symbols.len();
-    let declared: Vec<Option<Real>> = network
-        .symbols
-        .iter()
-        .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
-        .collect();
-    let roots = network
-        .equations
-        .iter()
-        .filter_map(|eq| derivation.body(eq.node))
-        .chain(
-            network
-                .ids()
-                .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
-        );
-    let uses = Uses::count(&derivation.pool, roots);
+    // Two walks of the pool (parents counted, levels) on one core while the other makes the
+    // declared values.
+    let (declared, (uses, levels)) = std::thread::scope(|scope| {
+        let walks = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let roots = network
+                    .equations
+                    .iter()
+                    .filter_map(|eq| derivation.body(eq.node))
+                    .chain(
+                        network
+                            .ids()
+                            .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
+                    );
+                let uses = Uses::count(&derivation.pool, roots);
+                (uses, levels(network, derivation))
+            })
+            .expect("a thread can be started");
+        let declared: Vec<Option<Real>> = network
+            .symbols
+            .iter()
+            .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
+            .collect();
+        let walks = walks
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (declared, walks)
+    });
     // The forward pass, the node gradients and the pass after the update visit most of the pool.
     let mut evaluator = Evaluator::with_uses(&derivation.pool, prec, Some(&uses), uses.shared());
-    let forward = forward_pass(
+    let pass = |stage| Pass {
         network,
         derivation,
-        &mut evaluator,
-        declared,
-        Stage::Forward,
-    )?;
+        levels: &levels,
+        uses: &uses,
+        stage,
+    };
+    let forward = pass(Stage::Forward).run(&mut evaluator, declared)?;
 
     // Node gradients from the loss back (each needs the ones after it); then the declared
     // quantities' gradients and updates, which need only node gradients: on all cores.
@@ -113,7 +130,18 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
     for id in network.params() {
         is_param[id.index()] = true;
     }
-    let parts = map_chunks(&declared_ids, DECLARED_PER_THREAD, |chunk| {
+    // An input's gradient sums a term per unit it feeds, a weight's is one term: split by
+    // terms (and updates), not by count, keeping gradient order.
+    let work: Vec<usize> = declared_ids
+        .iter()
+        .map(|&id| {
+            let terms = derivation.gradient(id).map_or(0, |g| g.terms.len());
+            terms + usize::from(rate.is_some() && is_param[id.index()])
+        })
+        .collect();
+    let ranges = balanced_ranges(&work, declared_ids.len() / DECLARED_PER_THREAD);
+    let parts = map_chunks(&ranges, 1, |chunk| {
+        let chunk = &declared_ids[chunk[0].start..chunk[chunk.len() - 1].end];
         // A declared quantity's chain rule is a handful of nodes: its gradients times locals.
         let mut evaluator =
             Evaluator::with_uses(&derivation.pool, prec, Some(&uses), 4 * chunk.len());
@@ -162,7 +190,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
                 })
                 .collect();
             evaluator.reset();
-            let after = forward_pass(network, derivation, &mut evaluator, after, Stage::After)?;
+            let after = pass(Stage::After).run(&mut evaluator, after)?;
             after[network.loss.index()].clone()
         }
         None => None,
@@ -174,6 +202,28 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         updated,
         loss_after,
     })
+}
+
+/// At most `n` (at least one) consecutive ranges of the indices of `work`, each with about the
+/// same total: `map_chunks` splits its items by count, and ranges of equal work as items split
+/// the work evenly, in order.
+pub(super) fn balanced_ranges(work: &[usize], n: usize) -> Vec<Range<usize>> {
+    let n = n.max(1);
+    let total: usize = work.iter().sum();
+    let mut ranges = Vec::with_capacity(n);
+    let (mut start, mut done) = (0, 0);
+    for (i, &w) in work.iter().enumerate() {
+        done += w;
+        // Close a range where the running total passes the next multiple of total / n.
+        if ranges.len() + 1 < n && done * n >= total * (ranges.len() + 1) {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < work.len() || ranges.is_empty() {
+        ranges.push(start..work.len());
+    }
+    ranges
 }
 
 /// Fewer declared quantities than this a core are evaluated on one thread.
@@ -201,29 +251,17 @@ fn gradient_value(
     })
 }
 
-/// Evaluates every equation on top of the declared values (see `Pass::run`).
-fn forward_pass(
-    network: &Network,
-    derivation: &Derivation,
-    evaluator: &mut Evaluator<'_>,
-    values: Vec<Option<Real>>,
-    stage: fn(SymbolId) -> Stage,
-) -> Result<Vec<Option<Real>>, Failure> {
-    let pass = Pass {
-        network,
-        derivation,
-        stage,
-    };
-    pass.run(evaluator, values)
-}
-
 /// Fewer equations of a level than this a core are evaluated on one thread.
 const EQUATIONS_PER_THREAD: usize = 16;
 
-/// One forward pass: the equations, and what a failure is reported as.
+/// One forward pass: the equations by level, and what a failure is reported as.
 struct Pass<'a> {
     network: &'a Network,
     derivation: &'a Derivation,
+    /// See [`levels`]; the same for every pass.
+    levels: &'a [Vec<usize>],
+    /// Which values the evaluators of a wide level's chunks memoize.
+    uses: &'a Uses,
     stage: fn(SymbolId) -> Stage,
 }
 
@@ -237,14 +275,15 @@ impl Pass<'_> {
         mut values: Vec<Option<Real>>,
     ) -> Result<Vec<Option<Real>>, Failure> {
         let network = self.network;
-        for level in &levels(network, self.derivation) {
+        for level in self.levels {
             let equations: Vec<&Equation> = level.iter().map(|&i| &network.equations[i]).collect();
             let computed = if level.len() < 2 * EQUATIONS_PER_THREAD {
                 vec![self.evaluate_all(evaluator, &equations, &values)]
             } else {
                 let prec = evaluator.prec();
                 map_chunks(&equations, EQUATIONS_PER_THREAD, |chunk| {
-                    let mut evaluator = Evaluator::new(&self.derivation.pool, prec);
+                    let mut evaluator =
+                        Evaluator::with_uses(&self.derivation.pool, prec, Some(self.uses), 0);
                     self.evaluate_all(&mut evaluator, chunk, &values)
                 })
             };
@@ -305,21 +344,37 @@ impl Pass<'_> {
 
 /// The equations' indices by level, each level in equation order.
 fn levels(network: &Network, derivation: &Derivation) -> Vec<Vec<usize>> {
+    let pool = &derivation.pool;
     let mut level_of = vec![0usize; network.symbols.len()];
+    // The highest level of a node each expression reads, once known: a subexpression shared by
+    // several equations is walked once.
+    let mut reads: Vec<Option<usize>> = vec![None; pool.len()];
+    let mut stack: Vec<(ExprId, bool)> = Vec::new();
     let mut levels: Vec<Vec<usize>> = Vec::new();
     for (i, equation) in network.equations.iter().enumerate() {
         let body = derivation
             .body(equation.node)
             .expect("every equation has a body");
-        let level = derivation
-            .pool
-            .symbols(body)
-            .into_iter()
-            .map(|sym| match sym {
-                Sym::Value(s) | Sym::Grad(s) => level_of[s.index()],
-            })
-            .max()
-            .unwrap_or(0);
+        // Children first (an explicit stack: bodies may be deep).
+        stack.push((body, false));
+        while let Some((id, children_done)) = stack.pop() {
+            if reads[id.index()].is_some() {
+                continue;
+            }
+            if let Node::Sym(Sym::Value(s) | Sym::Grad(s)) = pool.node(id) {
+                reads[id.index()] = Some(level_of[s.index()]);
+            } else if children_done {
+                let mut highest = 0;
+                for_each_child(pool, id, |child| {
+                    highest = highest.max(reads[child.index()].expect("children come first"));
+                });
+                reads[id.index()] = Some(highest);
+            } else {
+                stack.push((id, true));
+                for_each_child(pool, id, |child| stack.push((child, false)));
+            }
+        }
+        let level = reads[body.index()].expect("the body was walked");
         level_of[equation.node.index()] = level + 1;
         if levels.len() <= level {
             levels.resize_with(level + 1, Vec::new);
@@ -361,6 +416,71 @@ mod tests {
         assert!(matches!(failure.error, EvalError::LogOfNonPositive(_)));
     }
 
+    /// An equation's level is one more than the highest level of the symbols its body reads
+    /// (as `Pool::symbols` lists them), on networks with shared subexpressions and several
+    /// levels.
+    #[test]
+    fn levels_follow_the_symbols_read() {
+        let spec = "input x = 1/2\ninput u = 2\ntarget y = 1\nparam w = 1/3\nh = w * x + u\n\
+                    g = sigmoid(h) * x\nk = (w * x + u) * g + h\nm = x * u\nz = k + m * g\n\
+                    loss L = (y - z)^2\n";
+        let mlp = "mlp 3 -> 4 tanh -> 2 sigmoid\ninputs x = [1, 2, 3]\ntargets y = [0, 1]\n\
+                   weights = uniform(-0.5, 0.5, step 0.01)\nloss half_squared_error\nseed 2\n";
+        for spec in [spec, mlp] {
+            let loaded = pipeline::load_source(Source::new("t.bp".to_string(), spec), None)
+                .unwrap_or_else(|_| panic!("the spec loads"));
+            let derivation = pipeline::derivation(&loaded).unwrap_or_else(|_| panic!());
+            let network = &loaded.network;
+            let mut level_of = vec![0usize; network.symbols.len()];
+            let mut expected: Vec<Vec<usize>> = Vec::new();
+            for (i, equation) in network.equations.iter().enumerate() {
+                let body = derivation.body(equation.node).unwrap();
+                let level = derivation
+                    .pool
+                    .symbols(body)
+                    .into_iter()
+                    .map(|sym| match sym {
+                        Sym::Value(s) | Sym::Grad(s) => level_of[s.index()],
+                    })
+                    .max()
+                    .unwrap_or(0);
+                level_of[equation.node.index()] = level + 1;
+                expected.resize_with(expected.len().max(level + 1), Vec::new);
+                expected[level].push(i);
+            }
+            assert!(expected.len() >= 3);
+            assert_eq!(levels(network, &derivation), expected);
+        }
+    }
+
+    /// Balanced ranges cover every index once, in order, and none holds much more than its
+    /// share of the work.
+    #[test]
+    fn balanced_ranges_split_work_evenly_in_order() {
+        let mut rng = crate::graph::sample::Rng::new(0xba1a_4ced_0000_0006_u64);
+        for _ in 0..500 {
+            let len = (rng.next_u64() % 300) as usize;
+            let work: Vec<usize> = (0..len)
+                .map(|_| match rng.next_u64() % 10 {
+                    0 => 64,
+                    1 => 0,
+                    _ => 1,
+                })
+                .collect();
+            let n = (rng.next_u64() % 12) as usize;
+            let ranges = balanced_ranges(&work, n);
+            assert!(!ranges.is_empty() && ranges.len() <= n.max(1));
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges[ranges.len() - 1].end, len);
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+            let total: usize = work.iter().sum();
+            for range in &ranges {
+                let share: usize = work[range.clone()].iter().sum();
+                assert!(share <= total / n.max(1) + 64, "{share} of {total} in {n}");
+            }
+        }
+    }
+
     /// Values, gradients and updates evaluated on several threads are those one evaluator
     /// computes in equation and gradient order.
     #[test]
@@ -393,9 +513,19 @@ mod tests {
             let symbol = network.symbol(id);
             symbol.value.clone().map(|v| Real::exact(v, prec))
         };
+        let levels = levels(network, &derivation);
+        let uses = Uses::count(
+            &derivation.pool,
+            network
+                .equations
+                .iter()
+                .filter_map(|eq| derivation.body(eq.node)),
+        );
         let pass = |stage| Pass {
             network,
             derivation: &derivation,
+            levels: &levels,
+            uses: &uses,
             stage,
         };
         let forward = pass(Stage::Forward)

@@ -4,7 +4,7 @@
 //! value sitting exactly on a rounding boundary gets the rounding mode's answer.
 
 use super::decimal::{Decimal, Precision, RoundingMode, round_interval, round_rational};
-use super::network::{Failure, Values, evaluate};
+use super::network::{Failure, Values, balanced_ranges, evaluate};
 use super::real::{EvalError, Real};
 use crate::graph::Network;
 use crate::parallel::map_chunks;
@@ -41,12 +41,26 @@ pub fn try_round(real: &Real, rounding: Rounding) -> Option<Decimal> {
     if let Some(decimal) = real.rounded(rounding) {
         return Some(decimal.clone());
     }
-    let decimal = match real.as_exact() {
-        Some(value) => round_rational(value, rounding.precision, rounding.mode),
-        None => round_interval(real.enclosure(), rounding.precision, rounding.mode)?,
-    };
-    real.remember_rounded(rounding, &decimal);
+    let decimal = round_now(real, rounding)?;
+    real.remember_rounded(rounding, decimal.clone());
     Some(decimal)
+}
+
+/// Whether the enclosure decides the rounding (remembered as in `try_round`, without a copy).
+fn is_decided(real: &Real, rounding: Rounding) -> bool {
+    if real.rounded(rounding).is_some() {
+        return true;
+    }
+    round_now(real, rounding)
+        .map(|decimal| real.remember_rounded(rounding, decimal))
+        .is_some()
+}
+
+fn round_now(real: &Real, rounding: Rounding) -> Option<Decimal> {
+    match real.as_exact() {
+        Some(value) => Some(round_rational(value, rounding.precision, rounding.mode)),
+        None => round_interval(real.enclosure(), rounding.precision, rounding.mode),
+    }
 }
 
 /// The correctly rounded value; when even `MAX_PREC` bits leave it undecided, the rounding of
@@ -90,10 +104,17 @@ pub fn decide(
                 // Rounding is a good part of the work (it is remembered for the report): on all
                 // cores.
                 let reals: Vec<&Real> = all_reals(&values).collect();
-                let decided = map_chunks(&reals, ROUNDINGS_PER_THREAD, |chunk| {
-                    chunk
+                // The forward values come first and are mostly exact (one rational to round),
+                // the gradients and updates enclosed (two bounds): split by that work.
+                let work: Vec<usize> = reals
+                    .iter()
+                    .map(|real| if real.as_exact().is_some() { 1 } else { 2 })
+                    .collect();
+                let ranges = balanced_ranges(&work, reals.len() / ROUNDINGS_PER_THREAD);
+                let decided = map_chunks(&ranges, 1, |chunk| {
+                    reals[chunk[0].start..chunk[chunk.len() - 1].end]
                         .iter()
-                        .all(|real| roundings.iter().all(|&r| try_round(real, r).is_some()))
+                        .all(|real| roundings.iter().all(|&r| is_decided(real, r)))
                 })
                 .into_iter()
                 .all(|decided| decided);

@@ -6,10 +6,11 @@
 //! product with an exact zero is an exact zero whatever the other factor, so a zero input gives
 //! exactly zero gradients.
 
+use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::decimal::Decimal;
 use super::interval::{DomainError, Interval};
@@ -28,11 +29,13 @@ pub struct Real {
 }
 
 /// Most values of a network are enclosures (everything past the first activation); the exact
-/// ones (inputs, weights, the first layer's sums) are boxed, so that an enclosed value costs an
-/// interval and no more: a network's memo and values hold hundreds of thousands of them.
+/// ones (inputs, weights, the first layer's sums) are behind a pointer, so that an enclosed value
+/// costs an interval and no more: a network's memo and values hold hundreds of thousands of
+/// them. Shared, because every use of a declared value clones it: a clone is then a count, not
+/// a fraction's digits, and its enclosure is made once for all of them.
 #[derive(Clone, Debug)]
 enum Value {
-    Exact(Box<Exact>),
+    Exact(Arc<Exact>),
     Enclosed(Interval),
 }
 
@@ -65,7 +68,7 @@ impl Real {
     /// An exact rational.
     pub fn exact(value: BigRational, prec: u32) -> Real {
         Real {
-            value: Value::Exact(Box::new(Exact {
+            value: Value::Exact(Arc::new(Exact {
                 value,
                 enclosure: OnceLock::new(),
                 prec,
@@ -109,9 +112,9 @@ impl Real {
     }
 
     /// Remembers a decided rounding (only the first one: a value is printed under one).
-    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: &Decimal) {
+    pub(super) fn remember_rounded(&self, rounding: Rounding, decimal: Decimal) {
         if self.rounded.get().is_none() {
-            let _ = self.rounded.set(Box::new((rounding, decimal.clone())));
+            let _ = self.rounded.set(Box::new((rounding, decimal)));
         }
     }
 
@@ -275,12 +278,108 @@ fn softmax(args: &[Real], i: usize, prec: u32, at: ExprId) -> Result<Real, EvalE
     total.powi(-1, prec, at)
 }
 
+/// The running total of a sum, the terms added in order as one `Real::add` after another
+/// would (the same exact value, then the same bounds from the first enclosed term on), but
+/// exact in machine integers while the terms are short fractions: a first layer's sums are
+/// sums of products of decimal literals, which would otherwise make and reduce a `BigRational`
+/// at every term.
+enum Total {
+    /// No term yet.
+    Empty,
+    /// `numerator / denominator` (positive, not reduced).
+    Small(i128, i128),
+    /// Too long for machine integers.
+    Exact(BigRational),
+    /// From the first enclosed term on.
+    Enclosed(Real),
+}
+
+impl Total {
+    fn add(self, term: &Real, prec: u32) -> Total {
+        match (self, term.as_exact()) {
+            (Total::Enclosed(total), _) => Total::Enclosed(total.add(term, prec)),
+            (Total::Empty, None) => Total::Enclosed(term.clone()),
+            (total, Some(q)) => total.add_exact(q),
+            (total, None) => {
+                let exact = Real::exact(total.rational().expect("the total is exact"), prec);
+                Total::Enclosed(exact.add(term, prec))
+            }
+        }
+    }
+
+    /// `self + q`, for a total that is not enclosed.
+    fn add_exact(self, q: &BigRational) -> Total {
+        let small = |q: &BigRational| Some((q.numer().to_i64()?, q.denom().to_i64()?));
+        match (self, small(q)) {
+            (Total::Empty, Some((n, d))) => Total::Small(n.into(), d.into()),
+            (Total::Small(n, d), Some((qn, qd))) => {
+                let (qn, qd) = (i128::from(qn), i128::from(qd));
+                let sum = if d % qd == 0 {
+                    qn.checked_mul(d / qd)
+                        .and_then(|qn| n.checked_add(qn))
+                        .map(|n| (n, d))
+                } else {
+                    // Reduced first, so that denominators stay small across many terms.
+                    let g = d.unsigned_abs().gcd(&n.unsigned_abs()) as i128;
+                    let (n, d) = (n / g, d / g);
+                    n.checked_mul(qd)
+                        .zip(qn.checked_mul(d))
+                        .and_then(|(a, b)| a.checked_add(b))
+                        .zip(d.checked_mul(qd))
+                };
+                match sum {
+                    Some((n, d)) => Total::Small(n, d),
+                    None => Total::Exact(ratio::add(&small_rational(n, d), q)),
+                }
+            }
+            (Total::Empty, None) => Total::Exact(q.clone()),
+            (total, _) => {
+                let sum = ratio::add(&total.rational().expect("the total is exact"), q);
+                Total::Exact(sum)
+            }
+        }
+    }
+
+    /// The exact total (0 when empty), unless it is enclosed.
+    fn rational(self) -> Option<BigRational> {
+        match self {
+            Total::Empty => Some(BigRational::zero()),
+            Total::Small(n, d) => Some(small_rational(n, d)),
+            Total::Exact(q) => Some(q),
+            Total::Enclosed(_) => None,
+        }
+    }
+
+    fn finish(self, prec: u32) -> Real {
+        match self {
+            Total::Enclosed(total) => total,
+            exact => Real::exact(exact.rational().expect("the total is exact"), prec),
+        }
+    }
+}
+
+/// `n/d` (`d > 0`) reduced.
+fn small_rational(n: i128, d: i128) -> BigRational {
+    let g = d.unsigned_abs().gcd(&n.unsigned_abs()) as i128;
+    BigRational::new_raw((n / g).into(), (d / g).into())
+}
+
 /// The evaluation error for a domain error at `at`.
 pub fn domain_error(error: DomainError, at: ExprId) -> EvalError {
     match error {
         DomainError::DivisionByZero => EvalError::Undecided(at),
         DomainError::LogOfNonPositive => EvalError::LogOfNonPositive(at),
         DomainError::Overflow => EvalError::Overflow(at),
+    }
+}
+
+/// Calls `f` on each child of `id`, in stored order (`Pool::children` without a vector).
+pub fn for_each_child(pool: &Pool, id: ExprId, mut f: impl FnMut(ExprId)) {
+    match pool.node(id) {
+        Node::Const(_) | Node::Sym(_) => {}
+        Node::Add(_, terms) => terms.iter().for_each(|&(_, term)| f(term)),
+        Node::Mul(_, factors) => factors.iter().for_each(|&(base, _)| f(base)),
+        Node::Apply(_, args) => args.iter().for_each(|&arg| f(arg)),
     }
 }
 
@@ -308,12 +407,7 @@ impl Uses {
                 *count = (*count + 1).min(2);
                 visit(child, &mut stack);
             };
-            match pool.node(id) {
-                Node::Const(_) | Node::Sym(_) => {}
-                Node::Add(_, terms) => terms.iter().for_each(|&(_, term)| used(term)),
-                Node::Mul(_, factors) => factors.iter().for_each(|&(base, _)| used(base)),
-                Node::Apply(_, args) => args.iter().for_each(|&arg| used(arg)),
-            }
+            for_each_child(pool, id, &mut used);
         }
         Uses(uses)
     }
@@ -463,7 +557,11 @@ impl<'a> Evaluator<'a> {
                 }
                 // No `0 +` and no `1 ·`: each would cost an enclosure of the constant and an
                 // interval operation that changes nothing.
-                let mut total = (!constant.is_zero()).then(|| Real::exact(constant.clone(), prec));
+                let mut total = if constant.is_zero() {
+                    Total::Empty
+                } else {
+                    Total::Empty.add_exact(constant)
+                };
                 for ((k, term), &held) in terms.iter().zip(&self.operands[operands..]) {
                     let value = self.get(held);
                     let scaled;
@@ -475,12 +573,9 @@ impl<'a> Evaluator<'a> {
                             .map_err(|e| domain_error(e, *term))?;
                         &scaled
                     };
-                    total = Some(match total {
-                        None => scaled.clone(),
-                        Some(total) => total.add(scaled, prec),
-                    });
+                    total = total.add(scaled, prec);
                 }
-                total.unwrap_or_else(|| Real::exact(constant.clone(), prec))
+                total.finish(prec)
             }
             Node::Mul(coefficient, factors) => {
                 let coefficient = pool.rational(*coefficient);
@@ -536,6 +631,51 @@ impl<'a> Evaluator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sum totalled in machine integers is the sum `Real::add` makes one term after another:
+    /// the same exact value, and from the first enclosed term on the same bounds; short and
+    /// long fractions, overflowing totals, enclosed terms anywhere.
+    #[test]
+    fn totals_are_sums_term_by_term() {
+        use num_bigint::BigInt;
+        let mut rng = crate::graph::sample::Rng::new(0x5eed_7074_a150_0005_u64);
+        let mut next = || rng.next_u64();
+        let prec = 92;
+        for _ in 0..3000 {
+            let n_terms = 1 + next() % 12;
+            let terms: Vec<Real> = (0..n_terms)
+                .map(|_| {
+                    let num = BigInt::from(next() as i64 >> (next() % 64));
+                    let den = BigInt::from(1 + (next() >> (next() % 64)));
+                    let q = BigRational::new(num, den);
+                    match next() % 8 {
+                        0 => Real::enclosed(Interval::from_rational(&q, prec).tanh(prec).unwrap()),
+                        1 => Real::exact(
+                            &q * BigRational::from_integer(BigInt::from(u128::MAX)),
+                            prec,
+                        ),
+                        2 => Real::exact(
+                            BigRational::new(BigInt::from(next() % 100), 10_000.into()),
+                            prec,
+                        ),
+                        _ => Real::exact(q, prec),
+                    }
+                })
+                .collect();
+            let mut total = Total::Empty;
+            let mut expected: Option<Real> = None;
+            for term in &terms {
+                total = total.add(term, prec);
+                expected = Some(match expected {
+                    None => term.clone(),
+                    Some(sum) => sum.add(term, prec),
+                });
+            }
+            let (got, expected) = (total.finish(prec), expected.unwrap());
+            assert_eq!(got.as_exact(), expected.as_exact());
+            assert_eq!(got.enclosure(), expected.enclosure());
+        }
+    }
 
     #[test]
     fn a_decided_rounding_is_remembered_for_its_rounding_only() {
