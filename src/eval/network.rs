@@ -5,7 +5,7 @@ use super::real::{EvalError, Evaluator, Real, Uses, domain_error, for_each_child
 use std::ops::Range;
 
 use crate::graph::{Equation, Network, SymbolId};
-use crate::parallel::{STACK_BYTES, map_chunks};
+use crate::parallel::{beside, map_chunks};
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Node, Sym};
 
@@ -77,33 +77,28 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
     let n = network.symbols.len();
     // Two walks of the pool (parents counted, levels) on one core while the other makes the
     // declared values.
-    let (declared, (uses, levels)) = std::thread::scope(|scope| {
-        let walks = std::thread::Builder::new()
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, || {
-                let roots = network
-                    .equations
-                    .iter()
-                    .filter_map(|eq| derivation.body(eq.node))
-                    .chain(
-                        network
-                            .ids()
-                            .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
-                    );
-                let uses = Uses::count(&derivation.pool, roots);
-                (uses, levels(network, derivation))
-            })
-            .expect("a thread can be started");
-        let declared: Vec<Option<Real>> = network
-            .symbols
-            .iter()
-            .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
-            .collect();
-        let walks = walks
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (declared, walks)
-    });
+    let ((uses, levels), declared) = beside(
+        || {
+            let roots = network
+                .equations
+                .iter()
+                .filter_map(|eq| derivation.body(eq.node))
+                .chain(
+                    network
+                        .ids()
+                        .filter_map(|id| derivation.gradient(id).map(|g| g.chain)),
+                );
+            let uses = Uses::count(&derivation.pool, roots);
+            (uses, levels(network, derivation))
+        },
+        || -> Vec<Option<Real>> {
+            network
+                .symbols
+                .iter()
+                .map(|symbol| symbol.value.clone().map(|v| Real::exact(v, prec)))
+                .collect()
+        },
+    );
     // The forward pass, the node gradients and the pass after the update visit most of the pool.
     let mut evaluator = Evaluator::with_uses(&derivation.pool, prec, Some(&uses), uses.shared());
     let pass = |stage| Pass {
