@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     let worker = std::thread::Builder::new()
         .stack_size(bpsheet::parallel::STACK_BYTES)
         .spawn(|| {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = std::io::BufWriter::new(stdout());
             let mut err = std::io::stderr().lock();
             let code = bpsheet::run(std::env::args_os(), &mut out, &mut err);
             match out.flush() {
@@ -21,6 +21,22 @@ fn main() -> ExitCode {
         .expect("a thread can be started");
     let code = worker.join().unwrap_or(3);
     ExitCode::from(u8::try_from(code).unwrap_or(3))
+}
+
+/// Standard output without the line buffering `std::io::Stdout` adds, which searches every
+/// write for a newline (a whole JSON report on one line is megabytes of searching).
+#[cfg(unix)]
+fn stdout() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout().lock()),
+    }
+}
+
+#[cfg(not(unix))]
+fn stdout() -> Box<dyn Write> {
+    Box::new(std::io::stdout().lock())
 }
 
 // Millions of small strings and numbers are made and freed per run; mimalloc does that about
