@@ -222,6 +222,9 @@ pub enum Exit {
     User(String),
     /// The command ran and found mistakes (exit code 1).
     Mistakes,
+    /// The reader of standard output closed it (`bpsheet derive ... | head`): not an error
+    /// (exit code 0, nothing printed).
+    ClosedPipe,
 }
 
 impl Exit {
@@ -230,6 +233,7 @@ impl Exit {
         match self {
             Exit::User(_) => 2,
             Exit::Mistakes => 1,
+            Exit::ClosedPipe => 0,
         }
     }
 }
@@ -283,8 +287,16 @@ fn io_error(action: &str, path: &Path, error: &std::io::Error) -> Exit {
 }
 
 fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Exit> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| io_error("write", Path::new("standard output"), &e))
+    out.write_all(text.as_bytes()).map_err(stdout_error)
+}
+
+/// A failed write to standard output as an exit.
+fn stdout_error(error: std::io::Error) -> Exit {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        Exit::ClosedPipe
+    } else {
+        io_error("write", Path::new("standard output"), &error)
+    }
 }
 
 /// Notes found while evaluating (the spec's own warnings are printed before).
@@ -305,7 +317,6 @@ fn derive(args: &DeriveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     print_warnings(&loaded, err);
     let json = args.format == DeriveFormat::Json;
     let rounding = args.numbers.rounding(if json { 15 } else { 4 });
-    let stdout_error = |e: std::io::Error| io_error("write", Path::new("standard output"), &e);
     if json && !args.numbers.rounded_intermediates {
         // Written as it is built: a report may be hundreds of megabytes. The given values need
         // only the spec: written on a spare core while the derivation runs.

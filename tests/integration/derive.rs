@@ -139,3 +139,44 @@ fn constants_get_a_gradient_only_on_request() {
     assert!(report["updates"].get("c").is_none());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // A report far larger than a pipe's buffer, so bpsheet is still writing when the reader
+    // (like `head`) closes its end.
+    let dir = std::env::temp_dir().join(format!("bpsheet-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("wide.bp");
+    let inputs: Vec<String> = (0..40).map(|i| format!("{}", i % 7 - 3)).collect();
+    std::fs::write(
+        &spec,
+        format!(
+            "mlp 40 -> 40 sigmoid -> 1 sigmoid\ninputs x = [{}]\ntargets y = [1]\n\
+             weights = uniform(-0.5, 0.5, step 0.01)\nloss half_squared_error\nrate eta = 0.1\n",
+            inputs.join(", ")
+        ),
+    )
+    .unwrap();
+    for format in ["json", "text"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bpsheet"))
+            .args(["derive", spec.to_str().unwrap(), "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut first = [0u8; 16];
+        child
+            .stdout
+            .take()
+            .expect("stdout is piped")
+            .read_exact(&mut first)
+            .unwrap();
+        // The read end is dropped here: bpsheet's next writes fail with a broken pipe.
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{format}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
