@@ -157,32 +157,14 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
             Some(lower_body(&mut pool, network, &equation.body, &mut spans)?);
     }
 
-    // Subexpressions equal to a node's body are written as that node (σ(h11) is a11), except
-    // bodies that are a bare symbol or number, which would rename every use of that symbol.
-    let mut node_of_body: FxHashMap<ExprId, ExprId> = FxHashMap::default();
-    for equation in network.equations.iter().rev() {
-        let body = bodies[equation.node.index()].expect("every equation was lowered");
-        let node = pool.sym(Sym::Value(equation.node));
-        if matches!(
-            pool.node(body),
-            Node::Add(..) | Node::Mul(..) | Node::Apply(..)
-        ) {
-            node_of_body.insert(body, node);
-        }
-    }
-
+    let mut names = NodeNames::new(&mut pool, network, &bodies);
     // users[s]: the equations using s, with their local derivative.
     let mut users: Vec<Vec<ChainTerm>> = vec![Vec::new(); n_symbols];
-    let mut rename_memo = FxHashMap::default();
     for equation in &network.equations {
         let body = bodies[equation.node.index()].expect("every equation was lowered");
         for (sym, local) in gradient(&mut pool, body) {
             let Sym::Value(used) = sym else { continue };
-            let local_nodes = pool.rewrite(
-                local,
-                &mut |_, e| node_of_body.get(&e).copied(),
-                &mut rename_memo,
-            );
+            let local_nodes = names.rename(&mut pool, local);
             users[used.index()].push(ChainTerm {
                 child: equation.node,
                 local,
@@ -195,6 +177,7 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     let mut scratch = Scratch {
         upstream: vec![None; n_symbols],
         group_of: FxHashMap::default(),
+        products: Vec::new(),
     };
     let loss = network.loss;
     let one = pool.one();
@@ -241,6 +224,48 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     })
 }
 
+/// Subexpressions equal to a node's body written as that node (σ(h11) is a11), except bodies
+/// that are a bare symbol or number, which would rename every use of that symbol.
+struct NodeNames {
+    node_of_body: FxHashMap<ExprId, ExprId>,
+    memo: FxHashMap<ExprId, ExprId>,
+}
+
+impl NodeNames {
+    fn new(pool: &mut Pool, network: &Network, bodies: &[Option<ExprId>]) -> NodeNames {
+        let mut node_of_body = FxHashMap::default();
+        for equation in network.equations.iter().rev() {
+            let body = bodies[equation.node.index()].expect("every equation was lowered");
+            let node = pool.sym(Sym::Value(equation.node));
+            if matches!(
+                pool.node(body),
+                Node::Add(..) | Node::Mul(..) | Node::Apply(..)
+            ) {
+                node_of_body.insert(body, node);
+            }
+        }
+        NodeNames {
+            node_of_body,
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// `id` with its subexpressions that are a node's body renamed to the node.
+    fn rename(&mut self, pool: &mut Pool, id: ExprId) -> ExprId {
+        // A symbol or number is no body that is renamed (those are sums, products and calls):
+        // most locals are one (a weight's is the input it scales) and need no walk.
+        if matches!(pool.node(id), Node::Sym(_) | Node::Const(_)) {
+            return id;
+        }
+        let node_of_body = &self.node_of_body;
+        pool.rewrite(
+            id,
+            &mut |_, e| node_of_body.get(&e).copied(),
+            &mut self.memo,
+        )
+    }
+}
+
 /// Declared quantities that get a gradient: parameters, inputs and constants.
 fn wants_gradient(network: &Network, id: SymbolId) -> bool {
     matches!(
@@ -255,23 +280,27 @@ struct Scratch {
     upstream: Vec<Option<ExprId>>,
     /// The group of each local while one gradient's terms are grouped (cleared for each).
     group_of: FxHashMap<ExprId, usize>,
+    /// The products of one chain rule, summed (cleared for each).
+    products: Vec<ExprId>,
 }
 
 fn gradient_forms(pool: &mut Pool, terms: Vec<ChainTerm>, scratch: &mut Scratch) -> Gradient {
-    let Scratch { upstream, group_of } = scratch;
+    let Scratch {
+        upstream,
+        group_of,
+        products,
+    } = scratch;
     // Stored where a child is first used, as interning it there did, so ids stay in that order.
     let mut upstream = |pool: &mut Pool, child: SymbolId| {
         *upstream[child.index()].get_or_insert_with(|| pool.sym(Sym::Grad(child)))
     };
     let mut chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
-        let products: Vec<ExprId> = terms
-            .iter()
-            .map(|term| {
-                let grad = upstream(pool, term.child);
-                pool.mul2(grad, pick(term))
-            })
-            .collect();
-        pool.add(&products)
+        products.clear();
+        for term in &terms {
+            let grad = upstream(pool, term.child);
+            products.push(pool.mul2(grad, pick(term)));
+        }
+        pool.add(products)
     };
     let chain = chain_of(pool, |t| t.local_nodes);
     // Mostly the locals have no subexpression that is a node (a weight's local is the input it
@@ -375,6 +404,37 @@ mod tests {
             assert_eq!(form, Some(expected), "{}", network.name(id));
         }
         named
+    }
+
+    #[test]
+    fn renaming_to_nodes_agrees_with_the_general_walk() {
+        for spec in [MLP, include_str!("../../worksheets/slides.bp")] {
+            let loaded = loaded(spec);
+            let network = &loaded.network;
+            let mut derivation = derive(network).unwrap_or_else(|_| panic!("the spec derives"));
+            let pool = &mut derivation.pool;
+            let mut names = NodeNames::new(pool, network, &derivation.bodies);
+            let mut every = Vec::new();
+            let roots = derivation.bodies.iter().flatten().copied();
+            let chains = derivation.gradients.iter().flatten().map(|g| g.chain_raw);
+            for root in roots.chain(chains) {
+                pool.walk(root, |id, _| every.push(id));
+            }
+            let stored = pool.len();
+            for id in every {
+                let general = pool.rewrite(
+                    id,
+                    &mut |_, e| names.node_of_body.get(&e).copied(),
+                    &mut FxHashMap::default(),
+                );
+                assert_eq!(names.rename(pool, id), general);
+            }
+            assert_eq!(
+                pool.len(),
+                stored,
+                "the derivation stored every renamed form"
+            );
+        }
     }
 
     const MLP: &str = "mlp 2 -> 4 sigmoid -> 4 sigmoid -> 1 sigmoid\ninputs x = [0.5, -0.25]\n\
