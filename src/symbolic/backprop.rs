@@ -158,19 +158,30 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
     }
 
     let mut names = NodeNames::new(&mut pool, network, &bodies);
-    // users[s]: the equations using s, with their local derivative.
-    let mut users: Vec<Vec<ChainTerm>> = vec![Vec::new(); n_symbols];
+    // Every edge, in equation order.
+    let mut edges: Vec<(SymbolId, ChainTerm)> = Vec::new();
     for equation in &network.equations {
         let body = bodies[equation.node.index()].expect("every equation was lowered");
         for (sym, local) in gradient(&mut pool, body) {
             let Sym::Value(used) = sym else { continue };
             let local_nodes = names.rename(&mut pool, local);
-            users[used.index()].push(ChainTerm {
+            let term = ChainTerm {
                 child: equation.node,
                 local,
                 local_nodes,
-            });
+            };
+            edges.push((used, term));
         }
+    }
+    // users[s]: the equations using s, with their local derivative, in a list of its final
+    // size: most symbols have one or two users, and growing a list push by push costs more.
+    let mut n_users = vec![0; n_symbols];
+    for (used, _) in &edges {
+        n_users[used.index()] += 1;
+    }
+    let mut users: Vec<Vec<ChainTerm>> = n_users.into_iter().map(Vec::with_capacity).collect();
+    for (used, term) in edges {
+        users[used.index()].push(term);
     }
 
     let mut gradients: Vec<Option<Gradient>> = vec![None; n_symbols];
