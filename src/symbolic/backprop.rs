@@ -3,10 +3,10 @@
 //!
 //! - `chain`: Σ_c ∂L/∂c · local(c), locals written in node names (∂a11/∂h11 = a11(1 − a11));
 //! - `factored`: terms with the same local grouped, (∂L/∂h21 + ∂L/∂h22) w3, as the slides do;
-//! - `expanded`: every ∂L/∂c substituted by its own expanded form, so the result is in forward
-//!   values and parameters only; a gradient whose expansion is larger than `INLINE_LIMIT` is kept
-//!   as a named shared subexpression instead of being copied (its definition is its own expanded
-//!   form), so the total printed size stays linear in the number of edges.
+//! - `expanded` (made on request, see `Derivation::expanded`): every ∂L/∂c substituted by its
+//!   own expanded form, so the result is in forward values and parameters only; a gradient whose
+//!   expansion is larger than `INLINE_LIMIT` is kept as a named shared subexpression instead of
+//!   being copied, so the total size stays linear in the number of edges.
 
 use rustc_hash::FxHashMap;
 
@@ -42,8 +42,6 @@ pub struct Gradient {
     pub chain_raw: ExprId,
     /// Terms with equal locals grouped.
     pub factored: ExprId,
-    /// In forward values and parameters only (up to named shared gradients, see module doc).
-    pub expanded: ExprId,
 }
 
 /// Every symbolic fact about one network: bodies, locals, gradients.
@@ -57,8 +55,8 @@ pub struct Derivation {
     pub gradients: Vec<Option<Gradient>>,
     /// Where divisors and `log` arguments stand in the spec.
     pub spans: SpanTable,
-    /// Gradients whose expansion is too large to inline, in the order they were named.
-    pub named: Vec<SymbolId>,
+    /// The expanded forms made so far.
+    expansions: Expansions,
 }
 
 impl Derivation {
@@ -71,13 +69,85 @@ impl Derivation {
     pub fn body(&self, id: SymbolId) -> Option<ExprId> {
         self.bodies[id.index()]
     }
+
+    /// ∂L/∂id in forward values and parameters only (up to named shared gradients, see the
+    /// module doc), if it has a gradient. Made on the first request and kept: only a worksheet's
+    /// check of its answers reads these forms, so a derivation does not make one per edge for
+    /// nothing (the report prints its expanded forms from `chain`).
+    pub fn expanded(&mut self, network: &Network, id: SymbolId) -> Option<ExprId> {
+        self.gradient(id)?;
+        let Expansions {
+            forms,
+            inlined,
+            sizes,
+            memo,
+        } = &mut self.expansions;
+        if let Some(form) = forms[id.index()] {
+            return Some(form);
+        }
+        // The gradients it inlines: the nodes its terms reach, children first (an equation's
+        // users come after it), each made once.
+        let mut needed = vec![false; forms.len()];
+        let mut stack = vec![id];
+        while let Some(next) = stack.pop() {
+            if needed[next.index()] || forms[next.index()].is_some() {
+                continue;
+            }
+            needed[next.index()] = true;
+            let gradient = self.gradients[next.index()]
+                .as_ref()
+                .expect("terms name children with gradients");
+            stack.extend(gradient.terms.iter().map(|term| term.child));
+        }
+        let nodes = network.equations.iter().rev().map(|eq| eq.node);
+        for next in nodes.chain(std::iter::once(id)) {
+            if !needed[next.index()] || forms[next.index()].is_some() {
+                continue;
+            }
+            let chain = self.gradients[next.index()]
+                .as_ref()
+                .expect("needed symbols have gradients")
+                .chain;
+            let form = self.pool.substitute(
+                chain,
+                &mut |sym| match sym {
+                    Sym::Grad(child) => inlined[child.index()],
+                    Sym::Value(_) => None,
+                },
+                memo,
+            );
+            forms[next.index()] = Some(form);
+            // Only a node's expansion can be inlined into another gradient.
+            if self.bodies[next.index()].is_some()
+                && self.pool.tree_size(form, sizes) <= INLINE_LIMIT
+            {
+                inlined[next.index()] = Some(form);
+            }
+        }
+        forms[id.index()]
+    }
+}
+
+/// The expanded forms made so far, and what making them shares.
+#[derive(Clone)]
+struct Expansions {
+    /// Each gradient's expanded form, once made (indexed by `SymbolId`).
+    forms: Vec<Option<ExprId>>,
+    /// The forms small enough to be inlined where their gradient is used.
+    inlined: Vec<Option<ExprId>>,
+    /// Tree sizes of expressions, for deciding what to inline.
+    sizes: FxHashMap<ExprId, u64>,
+    /// The substitution's results: it maps each ∂L/∂c to the same expression in every
+    /// gradient (children come first and never change), so one memo serves all of them.
+    memo: FxHashMap<ExprId, ExprId>,
 }
 
 /// Lowers the equations and derives every gradient.
 pub fn derive(network: &Network) -> DiagResult<Derivation> {
-    // A derivation stores about 7 expressions per symbol (mlp networks of any width, the
-    // slides): room for 8 up front spares the pool from copying itself as it grows. Room not
-    // used is never touched.
+    // A derivation stores about 4 expressions per symbol (mlp networks of any width, the
+    // slides), and later stages add to the pool (a report's closed forms, a worksheet's expanded
+    // forms): room for 8 up front spares it from copying itself as it grows. Room not used is
+    // never touched.
     let mut pool = Pool::with_capacity(8 * network.symbols.len());
     let mut spans = SpanTable::default();
     let n_symbols = network.symbols.len();
@@ -87,59 +157,48 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
             Some(lower_body(&mut pool, network, &equation.body, &mut spans)?);
     }
 
-    // Subexpressions equal to a node's body are written as that node (σ(h11) is a11), except
-    // bodies that are a bare symbol or number, which would rename every use of that symbol.
-    let mut node_of_body: FxHashMap<ExprId, ExprId> = FxHashMap::default();
-    for equation in network.equations.iter().rev() {
-        let body = bodies[equation.node.index()].expect("every equation was lowered");
-        let node = pool.sym(Sym::Value(equation.node));
-        if matches!(
-            pool.node(body),
-            Node::Add(..) | Node::Mul(..) | Node::Apply(..)
-        ) {
-            node_of_body.insert(body, node);
-        }
-    }
-
-    // users[s]: the equations using s, with their local derivative.
-    let mut users: Vec<Vec<ChainTerm>> = vec![Vec::new(); n_symbols];
-    let mut rename_memo = FxHashMap::default();
+    let mut names = NodeNames::new(&mut pool, network, &bodies);
+    // Every edge, in equation order.
+    let mut edges: Vec<(SymbolId, ChainTerm)> = Vec::new();
     for equation in &network.equations {
         let body = bodies[equation.node.index()].expect("every equation was lowered");
         for (sym, local) in gradient(&mut pool, body) {
             let Sym::Value(used) = sym else { continue };
-            let local_nodes = pool.rewrite(
-                local,
-                &mut |_, e| node_of_body.get(&e).copied(),
-                &mut rename_memo,
-            );
-            users[used.index()].push(ChainTerm {
+            let local_nodes = names.rename(&mut pool, local);
+            let term = ChainTerm {
                 child: equation.node,
                 local,
                 local_nodes,
-            });
+            };
+            edges.push((used, term));
         }
+    }
+    // users[s]: the equations using s, with their local derivative, in a list of its final
+    // size: most symbols have one or two users, and growing a list push by push costs more.
+    let mut n_users = vec![0; n_symbols];
+    for (used, _) in &edges {
+        n_users[used.index()] += 1;
+    }
+    let mut users: Vec<Vec<ChainTerm>> = n_users.into_iter().map(Vec::with_capacity).collect();
+    for (used, term) in edges {
+        users[used.index()].push(term);
     }
 
     let mut gradients: Vec<Option<Gradient>> = vec![None; n_symbols];
-    // The substitution visits about two expressions per edge (the product and the quantity
-    // it scales): room for them up front spares the memo from rehashing as it grows.
-    let n_edges: usize = users.iter().map(Vec::len).sum();
-    let mut expansions = Expansions {
+    let mut scratch = Scratch {
         upstream: vec![None; n_symbols],
-        memo: FxHashMap::with_capacity_and_hasher(2 * n_edges, Default::default()),
-        ..Expansions::default()
+        group_of: FxHashMap::default(),
+        products: Vec::new(),
     };
     let loss = network.loss;
     let one = pool.one();
     // ∂L/∂L = 1 is folded away, so the loss's own terms read `y_pred - y`, not `1 (y_pred - y)`.
-    expansions.upstream[loss.index()] = Some(one);
+    scratch.upstream[loss.index()] = Some(one);
     gradients[loss.index()] = Some(Gradient {
         terms: Vec::new(),
         chain: one,
         chain_raw: one,
         factored: one,
-        expanded: one,
     });
     // Reverse topological order: every child's gradient exists before its users need it.
     let declared = network.ids().filter(|&id| wants_gradient(network, id));
@@ -160,18 +219,62 @@ pub fn derive(network: &Network) -> DiagResult<Derivation> {
         if terms.is_empty() {
             continue;
         }
-        // Only a node's expansion can be inlined into another gradient.
-        let inlinable = bodies[id.index()].is_some();
-        let gradient = gradient_forms(&mut pool, &gradients, terms, inlinable, &mut expansions);
-        gradients[id.index()] = Some(gradient);
+        gradients[id.index()] = Some(gradient_forms(&mut pool, terms, &mut scratch));
     }
     Ok(Derivation {
         pool,
         bodies,
         gradients,
         spans,
-        named: expansions.named,
+        expansions: Expansions {
+            forms: vec![None; n_symbols],
+            inlined: vec![None; n_symbols],
+            sizes: FxHashMap::default(),
+            memo: FxHashMap::default(),
+        },
     })
+}
+
+/// Subexpressions equal to a node's body written as that node (σ(h11) is a11), except bodies
+/// that are a bare symbol or number, which would rename every use of that symbol.
+struct NodeNames {
+    node_of_body: FxHashMap<ExprId, ExprId>,
+    memo: FxHashMap<ExprId, ExprId>,
+}
+
+impl NodeNames {
+    fn new(pool: &mut Pool, network: &Network, bodies: &[Option<ExprId>]) -> NodeNames {
+        let mut node_of_body = FxHashMap::default();
+        for equation in network.equations.iter().rev() {
+            let body = bodies[equation.node.index()].expect("every equation was lowered");
+            let node = pool.sym(Sym::Value(equation.node));
+            if matches!(
+                pool.node(body),
+                Node::Add(..) | Node::Mul(..) | Node::Apply(..)
+            ) {
+                node_of_body.insert(body, node);
+            }
+        }
+        NodeNames {
+            node_of_body,
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// `id` with its subexpressions that are a node's body renamed to the node.
+    fn rename(&mut self, pool: &mut Pool, id: ExprId) -> ExprId {
+        // A symbol or number is no body that is renamed (those are sums, products and calls):
+        // most locals are one (a weight's is the input it scales) and need no walk.
+        if matches!(pool.node(id), Node::Sym(_) | Node::Const(_)) {
+            return id;
+        }
+        let node_of_body = &self.node_of_body;
+        pool.rewrite(
+            id,
+            &mut |_, e| node_of_body.get(&e).copied(),
+            &mut self.memo,
+        )
+    }
 }
 
 /// Declared quantities that get a gradient: parameters, inputs and constants.
@@ -182,49 +285,33 @@ fn wants_gradient(network: &Network, id: SymbolId) -> bool {
     )
 }
 
-/// What the expanded forms share across gradients.
-#[derive(Default)]
-struct Expansions {
-    /// Tree sizes of expressions, for deciding what to inline.
-    sizes: FxHashMap<ExprId, u64>,
-    /// Gradients named rather than inlined, in order.
-    named: Vec<SymbolId>,
-    /// The substitution's results: it maps each ∂L/∂c to the same expression in every
-    /// gradient (children come first and never change), so one memo serves all of them.
-    memo: FxHashMap<ExprId, ExprId>,
+/// What the gradients' forms reuse from one gradient to the next.
+struct Scratch {
     /// ∂L/∂c as an expression, for each child c used so far (indexed by `SymbolId`).
     upstream: Vec<Option<ExprId>>,
     /// The group of each local while one gradient's terms are grouped (cleared for each).
     group_of: FxHashMap<ExprId, usize>,
+    /// The products of one chain rule, summed (cleared for each).
+    products: Vec<ExprId>,
 }
 
-fn gradient_forms(
-    pool: &mut Pool,
-    gradients: &[Option<Gradient>],
-    terms: Vec<ChainTerm>,
-    inlinable: bool,
-    expansions: &mut Expansions,
-) -> Gradient {
-    let Expansions {
-        sizes,
-        named,
-        memo,
+fn gradient_forms(pool: &mut Pool, terms: Vec<ChainTerm>, scratch: &mut Scratch) -> Gradient {
+    let Scratch {
         upstream,
         group_of,
-    } = expansions;
+        products,
+    } = scratch;
     // Stored where a child is first used, as interning it there did, so ids stay in that order.
     let mut upstream = |pool: &mut Pool, child: SymbolId| {
         *upstream[child.index()].get_or_insert_with(|| pool.sym(Sym::Grad(child)))
     };
     let mut chain_of = |pool: &mut Pool, pick: fn(&ChainTerm) -> ExprId| {
-        let products: Vec<ExprId> = terms
-            .iter()
-            .map(|term| {
-                let grad = upstream(pool, term.child);
-                pool.mul2(grad, pick(term))
-            })
-            .collect();
-        pool.add(&products)
+        products.clear();
+        for term in &terms {
+            let grad = upstream(pool, term.child);
+            products.push(pool.mul2(grad, pick(term)));
+        }
+        pool.add(products)
     };
     let chain = chain_of(pool, |t| t.local_nodes);
     // Mostly the locals have no subexpression that is a node (a weight's local is the input it
@@ -263,36 +350,124 @@ fn gradient_forms(
         pool.add(&grouped)
     };
 
-    let expanded = pool.substitute(
-        chain,
-        &mut |sym| match sym {
-            Sym::Grad(child) => {
-                let child_expanded = gradients[child.index()].as_ref()?.expanded;
-                if pool_tree_size(sizes, child_expanded) <= INLINE_LIMIT {
-                    Some(child_expanded)
-                } else {
-                    if !named.contains(&child) {
-                        named.push(child);
-                    }
-                    None
-                }
-            }
-            Sym::Value(_) => None,
-        },
-        memo,
-    );
-    if inlinable {
-        let _ = pool.tree_size(expanded, sizes);
-    }
     Gradient {
         terms,
         chain,
         chain_raw,
         factored,
-        expanded,
     }
 }
 
-fn pool_tree_size(sizes: &FxHashMap<ExprId, u64>, id: ExprId) -> u64 {
-    sizes.get(&id).copied().unwrap_or(u64::MAX)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Source;
+    use crate::pipeline;
+
+    fn loaded(spec: &str) -> pipeline::Loaded {
+        pipeline::load_source(Source::new("t.bp".to_string(), spec.to_string()), None)
+            .unwrap_or_else(|_| panic!("the spec loads"))
+    }
+
+    /// Every expanded form, asked for in `order`, is its chain with exactly the short forms of
+    /// its children substituted: made on request, each form found its children's forms made.
+    /// Returns how many children were too long to inline.
+    fn check_expansions(spec: &str, order: impl Fn(&Network) -> Vec<SymbolId>) -> usize {
+        let loaded = loaded(spec);
+        let network = &loaded.network;
+        let mut derivation = derive(network).unwrap_or_else(|_| panic!("the spec derives"));
+        let asked = order(network);
+        let forms: Vec<Option<ExprId>> = asked
+            .iter()
+            .map(|&id| derivation.expanded(network, id))
+            .collect();
+        let mut sizes = FxHashMap::default();
+        let mut named = 0;
+        for (&id, form) in asked.iter().zip(forms) {
+            let Some(chain) = derivation.gradient(id).map(|g| g.chain) else {
+                assert_eq!(form, None);
+                continue;
+            };
+            let mut short = FxHashMap::default();
+            let children: Vec<SymbolId> = derivation
+                .gradient(id)
+                .expect("has a gradient")
+                .terms
+                .iter()
+                .map(|term| term.child)
+                .collect();
+            for child in children {
+                let child_form = derivation.expanded(network, child).expect("a child's form");
+                if derivation.pool.tree_size(child_form, &mut sizes) <= INLINE_LIMIT {
+                    short.insert(child, child_form);
+                } else {
+                    named += 1;
+                }
+            }
+            let expected = derivation.pool.substitute(
+                chain,
+                &mut |sym| match sym {
+                    Sym::Grad(child) => short.get(&child).copied(),
+                    Sym::Value(_) => None,
+                },
+                &mut FxHashMap::default(),
+            );
+            assert_eq!(form, Some(expected), "{}", network.name(id));
+        }
+        named
+    }
+
+    #[test]
+    fn renaming_to_nodes_agrees_with_the_general_walk() {
+        for spec in [MLP, include_str!("../../worksheets/slides.bp")] {
+            let loaded = loaded(spec);
+            let network = &loaded.network;
+            let mut derivation = derive(network).unwrap_or_else(|_| panic!("the spec derives"));
+            let pool = &mut derivation.pool;
+            let mut names = NodeNames::new(pool, network, &derivation.bodies);
+            let mut every = Vec::new();
+            let roots = derivation.bodies.iter().flatten().copied();
+            let chains = derivation.gradients.iter().flatten().map(|g| g.chain_raw);
+            for root in roots.chain(chains) {
+                pool.walk(root, |id, _| every.push(id));
+            }
+            let stored = pool.len();
+            for id in every {
+                let general = pool.rewrite(
+                    id,
+                    &mut |_, e| names.node_of_body.get(&e).copied(),
+                    &mut FxHashMap::default(),
+                );
+                assert_eq!(names.rename(pool, id), general);
+            }
+            assert_eq!(
+                pool.len(),
+                stored,
+                "the derivation stored every renamed form"
+            );
+        }
+    }
+
+    const MLP: &str = "mlp 2 -> 4 sigmoid -> 4 sigmoid -> 1 sigmoid\ninputs x = [0.5, -0.25]\n\
+                       targets y = [1]\nweights = uniform(-0.5, 0.5, step 0.01)\n\
+                       loss half_squared_error\nrate eta = 0.1\nseed 1\n";
+
+    #[test]
+    fn expanded_forms_asked_in_any_order_agree_with_their_definition() {
+        // Declaration order asks for the inputs first, and each of their forms reaches every
+        // node; the reverse asks for nodes near the loss first.
+        for spec in [MLP, include_str!("../../worksheets/slides.bp")] {
+            let named = check_expansions(spec, |network| network.ids().collect());
+            let reversed = check_expansions(spec, |network| {
+                let mut ids: Vec<SymbolId> = network.ids().collect();
+                ids.reverse();
+                ids
+            });
+            assert_eq!(named, reversed);
+        }
+        assert!(
+            check_expansions(MLP, |network| network.ids().collect()) > 0,
+            "the deeper layers' forms are named, not inlined"
+        );
+    }
 }

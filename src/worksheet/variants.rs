@@ -219,10 +219,10 @@ fn problems(
 
 /// An expanded gradient that is just another gradient's name (∂L/∂b = ∂L/∂h for a bias) stands
 /// for that gradient's expansion: the two are the same formula.
-fn canonical_expanded(derivation: &Derivation, mut id: ExprId) -> ExprId {
+fn canonical_expanded(derivation: &mut Derivation, network: &Network, mut id: ExprId) -> ExprId {
     while let Some(crate::symbolic::expr::Sym::Grad(child)) = derivation.pool.as_sym(id) {
-        match derivation.gradient(child) {
-            Some(gradient) if gradient.expanded != id => id = gradient.expanded,
+        match derivation.expanded(network, child) {
+            Some(expanded) if expanded != id => id = expanded,
             _ => break,
         }
     }
@@ -231,22 +231,23 @@ fn canonical_expanded(derivation: &Derivation, mut id: ExprId) -> ExprId {
 
 /// Whether an asked gradient rounds to 0, or two gradients with different formulas print the
 /// same answer.
-fn answers_collide(plan: &Plan<'_>, report: &Report) -> Option<&'static str> {
+fn answers_collide(plan: &mut Plan<'_>, report: &Report) -> Option<&'static str> {
     let mut answers: Vec<(ExprId, &str)> = Vec::new();
+    let network = plan.network;
     for asked in plan.asked {
         let (formula, value) = match asked.section {
             Section::Backward => {
-                let id = plan.network.lookup(&asked.name)?;
-                let gradient = plan.derivation.gradient(id)?;
+                let id = network.lookup(&asked.name)?;
+                let expanded = plan.derivation.expanded(network, id)?;
                 let printed = &report.gradients.get(&asked.name)?.value.value;
-                if plan.derivation.pool.is_zero(gradient.expanded) {
+                if plan.derivation.pool.is_zero(expanded) {
                     continue;
                 }
                 if crate::eval::decimal::Decimal::parse(printed).is_some_and(|d| d.is_zero()) {
                     return Some("gradient rounding to 0");
                 }
                 (
-                    canonical_expanded(plan.derivation, gradient.expanded),
+                    canonical_expanded(plan.derivation, network, expanded),
                     printed.as_str(),
                 )
             }
