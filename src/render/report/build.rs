@@ -689,10 +689,13 @@ impl<'s> Writer<'s> {
         let terms = gradient
             .terms
             .iter()
-            .map(|term| Term {
-                child: self.shared.network.name(term.child).to_string(),
-                local: self.names(term.local_nodes),
-                local_raw: self.names(term.local),
+            .map(|term| {
+                let local = self.names(term.local_nodes);
+                Term {
+                    child: self.shared.network.name(term.child).to_string(),
+                    local_raw: self.names_again(term.local, (term.local_nodes, &local)),
+                    local,
+                }
             })
             .collect();
         // A node's expanded form was written with the head; the others use it.
@@ -703,13 +706,14 @@ impl<'s> Writer<'s> {
                     .0
             }
         };
+        let chain = self.names(gradient.chain);
         Some(GradientStep {
             kind,
             symbol: self.grad_text(id),
             partials: self.partials(id, &gradient.terms),
-            chain: self.names(gradient.chain),
-            chain_raw: self.names(gradient.chain_raw),
-            factored: self.names(gradient.factored),
+            chain_raw: self.names_again(gradient.chain_raw, (gradient.chain, &chain)),
+            factored: self.names_again(gradient.factored, (gradient.chain, &chain)),
+            chain,
             expanded,
             substituted: self.numbers(gradient.factored),
             terms,
@@ -926,6 +930,16 @@ impl<'s> Writer<'s> {
     /// An expression in names (memoized: locals and chain forms repeat a lot).
     fn names(&self, id: ExprId) -> Text {
         self.both(|notation| self.print_names(id, notation, false))
+    }
+
+    /// `names(id)`, copied from `printed` when that is the same expression (the forms of a
+    /// chain rule, and a local in nodes and as differentiated, mostly are).
+    fn names_again(&self, id: ExprId, (printed_id, printed): (ExprId, &Text)) -> Text {
+        if id == printed_id {
+            printed.clone()
+        } else {
+            self.names(id)
+        }
     }
 
     /// An expression with this run's rounded numbers in place of its symbols.
