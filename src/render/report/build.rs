@@ -1017,16 +1017,15 @@ impl<'s> Writer<'s> {
 /// The backward order the slides teach: nodes from the loss back, each declared quantity right
 /// after the last node whose gradient it needs.
 pub fn backward_order(network: &Network, derivation: &Derivation) -> Vec<SymbolId> {
-    let mut remaining: FxHashMap<SymbolId, usize> = FxHashMap::default();
+    // By symbol index: the declared quantities' uses not yet passed, and each node's users.
+    let mut remaining = vec![0usize; network.symbols.len()];
+    let mut users_of: Vec<Vec<SymbolId>> = vec![Vec::new(); network.symbols.len()];
     for id in network.ids().filter(|&id| !network.symbol(id).is_node()) {
         if let Some(gradient) = derivation.gradient(id) {
-            remaining.insert(id, gradient.terms.len());
-        }
-    }
-    let mut users_of: FxHashMap<SymbolId, Vec<SymbolId>> = FxHashMap::default();
-    for (&id, _) in remaining.iter() {
-        for term in &derivation.gradient(id).expect("listed above").terms {
-            users_of.entry(term.child).or_default().push(id);
+            remaining[id.index()] = gradient.terms.len();
+            for term in &gradient.terms {
+                users_of[term.child.index()].push(id);
+            }
         }
     }
     let mut order = Vec::new();
@@ -1040,8 +1039,8 @@ pub fn backward_order(network: &Network, derivation: &Derivation) -> Vec<SymbolI
             order.push(node);
         }
         let mut ready: Vec<SymbolId> = Vec::new();
-        for &declared in users_of.get(&node).map_or(&[][..], Vec::as_slice) {
-            let left = remaining.get_mut(&declared).expect("listed above");
+        for &declared in &users_of[node.index()] {
+            let left = &mut remaining[declared.index()];
             *left -= 1;
             if *left == 0 {
                 ready.push(declared);
