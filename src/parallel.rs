@@ -2,7 +2,7 @@
 //! on the number of cores), on threads with the same large stack as the main one.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 /// The stack of every bpsheet thread: deeply nested input is checked iteratively where it can
@@ -90,7 +90,20 @@ pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
     let done: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
     let ready = Condvar::new();
     let slots = || done.lock().unwrap_or_else(PoisonError::into_inner);
+    // Set by a worker that panics, so that the caller stops waiting for its piece and the
+    // panic reaches the caller through `join`.
+    let failed_worker = AtomicBool::new(false);
     let worker = || {
+        struct Unwinding<'a>(&'a AtomicBool, &'a Condvar);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.store(true, Ordering::Relaxed);
+                    self.1.notify_all();
+                }
+            }
+        }
+        let _unwinding = Unwinding(&failed_worker, &ready);
         let mut state = state();
         while let Some(index) = claim() {
             let result = work(&mut state, pieces[index]);
@@ -133,7 +146,14 @@ pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
                     None => {
                         let mut slots = slots();
                         while slots[consumed].is_none() {
+                            if failed_worker.load(Ordering::Relaxed) {
+                                break;
+                            }
                             slots = ready.wait(slots).unwrap_or_else(PoisonError::into_inner);
+                        }
+                        if slots[consumed].is_none() {
+                            // A worker panicked: joining it below passes its panic on.
+                            break;
                         }
                     }
                 }
@@ -226,6 +246,35 @@ mod tests {
         let (parts, states) = map_pieces(&[] as &[u32], 4, 1, || (), |_, part| part.len());
         assert!(parts.is_empty());
         assert_eq!(states.len(), 1);
+    }
+
+    #[test]
+    fn a_panicking_piece_reaches_the_caller_instead_of_hanging_it() {
+        let items: Vec<u32> = (0..64).collect();
+        let caller = std::thread::current().id();
+        let outcome = std::panic::catch_unwind(|| {
+            for_each_piece(
+                &items,
+                1,
+                1,
+                || (),
+                |_, part| {
+                    // A worker panics on the first piece it takes; the caller, slowed down,
+                    // leaves it time to take one.
+                    if std::thread::current().id() != caller {
+                        panic!("a bug in a piece");
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    part[0]
+                },
+                |_| Ok::<(), ()>(()),
+            )
+        });
+        // On one core there is no worker, and nothing panics.
+        match outcome {
+            Err(panic) => assert_eq!(panic.downcast_ref::<&str>(), Some(&"a bug in a piece")),
+            Ok(_) => assert_eq!(threads_for(items.len(), 1), 1),
+        }
     }
 
     #[test]
