@@ -13,7 +13,7 @@
 
 // The binary's allocator, so stage times match the process the issue measures.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: bpsheet::alloc::Mimalloc = bpsheet::alloc::Mimalloc;
 
 use std::io::Write;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! drawn, one network) → `symbolic` (hash-consed expressions, chain-rule derivatives) → `eval`
 //! (exact and correctly rounded numeric values) → `render` / `check` → `cli`.
 
+pub mod alloc;
 pub mod ast;
 pub mod cli;
 pub mod diag;

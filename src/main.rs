@@ -42,4 +42,4 @@ fn stdout() -> Box<dyn Write> {
 // Millions of small strings and numbers are made and freed per run; mimalloc does that about
 // 20% faster than the system allocator.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: bpsheet::alloc::Mimalloc = bpsheet::alloc::Mimalloc;
