@@ -84,6 +84,13 @@ pub(super) fn expand(
     collected.by_name.reserve(&collected.symbols, new_symbols);
     collected.equations.reserve(2 * units);
 
+    // The decimal text of every index a weight's name ends with, written once.
+    let max_fan_in = widths[..widths.len() - 1]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let index_texts: Vec<String> = (1..=max_fan_in).map(|j| j.to_string()).collect();
     let mut previous = input_symbols(collected, widths[0], inputs.span)?;
     let ident = |name: String| Ident { name, span };
     for (layer_index, activation) in activations.iter().enumerate() {
@@ -102,11 +109,12 @@ pub(super) fn expand(
             // What resolving the sum finds: the bias, then each weight and its input.
             let mut uses = Vec::with_capacity(1 + 2 * previous.len());
             uses.push(bias);
-            for (j, &input) in previous.iter().enumerate() {
+            let weight_names = names::WeightNames::new(l, i);
+            for (&input, j_text) in previous.iter().zip(&index_texts) {
                 let weight = param(
                     collected,
-                    names::layer_name('w', l, &[i, j + 1]),
-                    || names::layer_latex("w", l, &[i, j + 1]),
+                    weight_names.name(j_text),
+                    || weight_names.latex(j_text),
                     defaults.weights.as_ref(),
                     span,
                 )
