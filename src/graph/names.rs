@@ -102,10 +102,10 @@ pub fn layer_name(letter: char, layer: usize, indices: &[usize]) -> String {
 pub struct WeightNames {
     /// `w{l}_{i}_`
     name: String,
-    /// `w^{(l)}_{i`
+    /// `w^{(l)}_{i,`: the comma is dropped when both indices have one digit.
     latex: String,
-    /// Whether i has two digits or more, so that every index is separated by a comma.
-    wide_unit: bool,
+    /// Whether i has one digit.
+    narrow_unit: bool,
 }
 
 impl WeightNames {
@@ -117,10 +117,11 @@ impl WeightNames {
         push_number(&mut latex, layer);
         latex.push_str(")}_{");
         push_number(&mut latex, unit);
+        latex.push(',');
         WeightNames {
             name,
             latex,
-            wide_unit: unit >= 10,
+            narrow_unit: unit < 10,
         }
     }
 
@@ -134,15 +135,13 @@ impl WeightNames {
 
     /// The display form of the weight from unit j, given j in decimal.
     pub fn latex(&self, j_text: &str) -> String {
-        let separator = if self.wide_unit || j_text.len() > 1 {
-            ","
+        let prefix = if self.narrow_unit && j_text.len() == 1 {
+            &self.latex[..self.latex.len() - 1]
         } else {
-            ""
+            &self.latex
         };
-        let mut latex =
-            String::with_capacity(self.latex.len() + separator.len() + j_text.len() + 1);
-        latex.push_str(&self.latex);
-        latex.push_str(separator);
+        let mut latex = String::with_capacity(prefix.len() + j_text.len() + 1);
+        latex.push_str(prefix);
         latex.push_str(j_text);
         latex.push('}');
         latex
