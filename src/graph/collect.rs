@@ -71,8 +71,8 @@ impl Collected {
         })
     }
 
-    /// A new computed node.
-    pub fn node(&mut self, name: &Ident, generated: bool) -> Result<SymbolId, Diagnostic> {
+    /// A new computed node the spec defines.
+    pub fn node(&mut self, name: &Ident) -> Result<SymbolId, Diagnostic> {
         self.declare(Symbol {
             name: name.name.clone(),
             latex: names::latex_name(&name.name),
@@ -80,7 +80,7 @@ impl Collected {
             value_spec: None,
             value: None,
             span: name.span,
-            generated,
+            generated: false,
         })
     }
 
@@ -313,7 +313,7 @@ fn declare(
 fn define(collected: &mut Collected, item: &Item) -> Result<(), Diagnostic> {
     match item {
         Item::Equation { name, expr, span } => {
-            let id = collected.node(name, false)?;
+            let id = collected.node(name)?;
             collected.equations.push(Pending {
                 node: id,
                 body: Body::Expr(expr.clone()),
@@ -348,7 +348,7 @@ fn define(collected: &mut Collected, item: &Item) -> Result<(), Diagnostic> {
                 ));
             }
             for (index, name) in names.iter().enumerate() {
-                let id = collected.node(name, false)?;
+                let id = collected.node(name)?;
                 let body = Body::Softmax {
                     index: index as u32,
                     args: args.clone(),
@@ -372,7 +372,7 @@ fn define(collected: &mut Collected, item: &Item) -> Result<(), Diagnostic> {
                 name: "L".to_string(),
                 span: *span,
             };
-            let node = collected.node(name.as_ref().unwrap_or(&default_name), false)?;
+            let node = collected.node(name.as_ref().unwrap_or(&default_name))?;
             collected.loss = Some(LossStatement {
                 node,
                 body: body.clone(),

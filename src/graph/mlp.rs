@@ -15,7 +15,7 @@ use num_traits::ToPrimitive;
 use super::collect::{Collected, Pending};
 use super::synth::{binary, call, var};
 use super::{Body, MAX_EDGES, Symbol, SymbolId, SymbolKind, names};
-use crate::ast::{BinOp, DeclKind, Expr, Ident, LayerSpec, Number, ValueSpec};
+use crate::ast::{BinOp, DeclKind, Expr, LayerSpec, Number, ValueSpec};
 use crate::diag::{DiagResult, Diagnostic, Span};
 use crate::func::{Func, SOFTMAX};
 
@@ -84,8 +84,14 @@ pub(super) fn expand(
     collected.by_name.reserve(&collected.symbols, new_symbols);
     collected.equations.reserve(2 * units);
 
+    // The decimal text of every index a weight's name ends with, written once.
+    let max_fan_in = widths[..widths.len() - 1]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let index_texts: Vec<String> = (1..=max_fan_in).map(|j| j.to_string()).collect();
     let mut previous = input_symbols(collected, widths[0], inputs.span)?;
-    let ident = |name: String| Ident { name, span };
     for (layer_index, activation) in activations.iter().enumerate() {
         let l = layer_index + 1;
         let mut pre_activations = Vec::with_capacity(widths[l]);
@@ -102,11 +108,12 @@ pub(super) fn expand(
             // What resolving the sum finds: the bias, then each weight and its input.
             let mut uses = Vec::with_capacity(1 + 2 * previous.len());
             uses.push(bias);
-            for (j, &input) in previous.iter().enumerate() {
+            let weight_names = names::WeightNames::new(l, i);
+            for (&input, j_text) in previous.iter().zip(&index_texts) {
                 let weight = param(
                     collected,
-                    names::layer_name('w', l, &[i, j + 1]),
-                    || names::layer_latex("w", l, &[i, j + 1]),
+                    weight_names.name(j_text),
+                    || weight_names.latex(j_text),
                     defaults.weights.as_ref(),
                     span,
                 )
@@ -122,8 +129,9 @@ pub(super) fn expand(
             }
             let h = node(
                 collected,
-                ident(names::layer_name('h', l, &[i])),
+                names::layer_name('h', l, &[i]),
                 names::layer_latex("h", l, &[i]),
+                span,
             )?;
             collected.equations.push(Pending {
                 node: h,
@@ -140,8 +148,9 @@ pub(super) fn expand(
                 for (i, &h) in pre_activations.iter().enumerate() {
                     let a = node(
                         collected,
-                        ident(names::layer_name('a', l, &[i + 1])),
+                        names::layer_name('a', l, &[i + 1]),
                         names::layer_latex("a", l, &[i + 1]),
+                        span,
                     )?;
                     let body = call(
                         func.name(),
@@ -167,8 +176,9 @@ pub(super) fn expand(
                 for i in 0..widths[l] {
                     let a = node(
                         collected,
-                        ident(names::layer_name('a', l, &[i + 1])),
+                        names::layer_name('a', l, &[i + 1]),
                         names::layer_latex("a", l, &[i + 1]),
+                        span,
                     )?;
                     let body = Body::Softmax {
                         index: i as u32,
@@ -310,8 +320,22 @@ fn param(
     Ok(id)
 }
 
-fn node(collected: &mut Collected, name: Ident, latex: String) -> DiagResult<SymbolId> {
-    let id = collected.node(&name, true).map_err(|d| vec![d])?;
-    collected.symbols[id.index()].latex = latex;
-    Ok(id)
+/// A generated node, declared with its layer display form (not the one its name would get).
+fn node(
+    collected: &mut Collected,
+    name: String,
+    latex: String,
+    span: Span,
+) -> DiagResult<SymbolId> {
+    collected
+        .declare(Symbol {
+            name,
+            latex,
+            kind: SymbolKind::Node,
+            value_spec: None,
+            value: None,
+            span,
+            generated: true,
+        })
+        .map_err(|d| vec![d])
 }

@@ -96,6 +96,58 @@ pub fn layer_name(letter: char, layer: usize, indices: &[usize]) -> String {
     name
 }
 
+/// The names of the weights into one unit, `w{l}_{i}_{j}` and `w^{(l)}_{ij}` for each j, as
+/// `layer_name` and `layer_latex` give them: the part before j is formatted once per unit, and
+/// each weight only appends j's text (an `mlp` makes a weight per edge).
+pub struct WeightNames {
+    /// `w{l}_{i}_`
+    name: String,
+    /// `w^{(l)}_{i,`: the comma is dropped when both indices have one digit.
+    latex: String,
+    /// Whether i has one digit.
+    narrow_unit: bool,
+}
+
+impl WeightNames {
+    /// The names of the weights into unit `unit` of layer `layer`.
+    pub fn new(layer: usize, unit: usize) -> WeightNames {
+        let mut name = layer_name('w', layer, &[unit]);
+        name.push('_');
+        let mut latex = String::from("w^{(");
+        push_number(&mut latex, layer);
+        latex.push_str(")}_{");
+        push_number(&mut latex, unit);
+        latex.push(',');
+        WeightNames {
+            name,
+            latex,
+            narrow_unit: unit < 10,
+        }
+    }
+
+    /// The spec name of the weight from unit j, given j in decimal.
+    pub fn name(&self, j_text: &str) -> String {
+        let mut name = String::with_capacity(self.name.len() + j_text.len());
+        name.push_str(&self.name);
+        name.push_str(j_text);
+        name
+    }
+
+    /// The display form of the weight from unit j, given j in decimal.
+    pub fn latex(&self, j_text: &str) -> String {
+        let prefix = if self.narrow_unit && j_text.len() == 1 {
+            &self.latex[..self.latex.len() - 1]
+        } else {
+            &self.latex
+        };
+        let mut latex = String::with_capacity(prefix.len() + j_text.len() + 1);
+        latex.push_str(prefix);
+        latex.push_str(j_text);
+        latex.push('}');
+        latex
+    }
+}
+
 /// How many decimal digits `n` has.
 fn digits(n: usize) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
@@ -138,6 +190,24 @@ mod tests {
         assert_eq!(layer_name('w', 1, &[3, 2]), "w1_3_2");
         assert_eq!(layer_name('b', 12, &[300]), "b12_300");
         assert_eq!(layer_name('h', 2, &[1]), "h2_1");
+    }
+
+    #[test]
+    fn weight_names_are_the_layer_names() {
+        for layer in [1, 2, 9, 10, 12345] {
+            for unit in [1, 9, 10, 11, 99, 100, 4096] {
+                let weights = WeightNames::new(layer, unit);
+                for j in [1, 2, 9, 10, 11, 99, 100, 65536] {
+                    let j_text = j.to_string();
+                    let name = weights.name(&j_text);
+                    let latex = weights.latex(&j_text);
+                    assert_eq!(name, layer_name('w', layer, &[unit, j]));
+                    assert_eq!(latex, layer_latex("w", layer, &[unit, j]));
+                    assert_eq!(name.len(), name.capacity());
+                    assert_eq!(latex.len(), latex.capacity());
+                }
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! lowering gives up, because the derived `Drop` of a deep tree recurses once per level.
 
 use num_bigint::BigInt;
+use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::Zero;
 use pest::iterators::{Pair, Pairs};
@@ -827,15 +828,41 @@ pub(crate) fn exact_decimal(text: &str) -> Result<BigRational, NumberProblem> {
     let mut all = String::with_capacity(digits);
     all.push_str(integer);
     all.push_str(fraction);
-    let mantissa = BigInt::parse_bytes(all.as_bytes(), 10).unwrap_or_default();
     let scale = exponent - fraction.len() as i64;
+    let value = small_decimal(&all, scale).unwrap_or_else(|| big_decimal(&all, scale));
+    Ok(if negative { -value } else { value })
+}
+
+/// `digits · 10^scale`.
+fn big_decimal(digits: &str, scale: i64) -> BigRational {
+    let mantissa = BigInt::parse_bytes(digits.as_bytes(), 10).unwrap_or_default();
     let power = BigInt::from(10u32).pow(scale.unsigned_abs() as u32);
-    let value = if scale >= 0 {
+    if scale >= 0 {
         BigRational::from_integer(mantissa * power)
     } else {
         BigRational::new(mantissa, power)
-    };
-    Ok(if negative { -value } else { value })
+    }
+}
+
+/// `digits · 10^scale` in `u64`s when the digits and the power of ten fit (as the literals of
+/// most specs do): `big_decimal` reduces with a bignum gcd. `None` when something does not fit.
+fn small_decimal(digits: &str, scale: i64) -> Option<BigRational> {
+    // 19 digits are below 10^19 < 2^64; `parse` also refuses the empty string.
+    if digits.len() > 19 {
+        return None;
+    }
+    let mantissa: u64 = digits.parse().ok()?;
+    let power = 10u64.checked_pow(u32::try_from(scale.unsigned_abs()).ok()?)?;
+    if scale >= 0 {
+        return Some(BigRational::from_integer(
+            mantissa.checked_mul(power)?.into(),
+        ));
+    }
+    let gcd = mantissa.gcd(&power);
+    Some(BigRational::new_raw(
+        (mantissa / gcd).into(),
+        (power / gcd).into(),
+    ))
 }
 
 /// Whether a literal is digits only (no sign, point or exponent).
@@ -865,6 +892,43 @@ mod tests {
 
     fn ratio(n: i64, d: i64) -> BigRational {
         BigRational::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    #[test]
+    fn small_decimals_are_the_big_ones() {
+        let digits = [
+            "0",
+            "00",
+            "1",
+            "5",
+            "50",
+            "0050",
+            "25",
+            "125",
+            "1000",
+            "123456789",
+            "9999999999999999999",
+            "1844674407370955161",
+            "18446744073709551615",
+        ];
+        for text in digits {
+            for scale in [-25, -20, -19, -18, -3, -2, -1, 0, 1, 2, 5, 18, 19, 20] {
+                let expected = big_decimal(text, scale);
+                match small_decimal(text, scale) {
+                    Some(actual) => {
+                        assert_eq!(actual, expected, "{text}e{scale}");
+                        assert_eq!(actual.numer(), expected.numer());
+                        assert_eq!(actual.denom(), expected.denom());
+                    }
+                    // Left to `big_decimal` only when a part does not fit a `u64`.
+                    None => assert!(
+                        text.len() > 19 || scale.abs() > 19 || expected.numer().bits() > 64,
+                        "{text}e{scale}"
+                    ),
+                }
+            }
+        }
+        assert!(small_decimal("", 0).is_none());
     }
 
     #[test]
