@@ -18,27 +18,14 @@ pub struct Mimalloc;
 unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: mimalloc returns blocks of at least the size asked, aligned as asked (or to 8
-        // when `plain`), or null.
-        unsafe {
-            if plain(layout.align(), layout.size()) {
-                mi::mi_malloc(layout.size()).cast()
-            } else {
-                mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
+        // SAFETY: the `GlobalAlloc` contract, passed on.
+        unsafe { allocate(layout, mi::mi_malloc, mi::mi_malloc_aligned) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`, zeroed.
-        unsafe {
-            if plain(layout.align(), layout.size()) {
-                mi::mi_zalloc(layout.size()).cast()
-            } else {
-                mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
+        // SAFETY: the `GlobalAlloc` contract, passed on.
+        unsafe { allocate(layout, mi::mi_zalloc, mi::mi_zalloc_aligned) }
     }
 
     #[inline]
@@ -57,6 +44,27 @@ unsafe impl GlobalAlloc for Mimalloc {
             } else {
                 mi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
             }
+        }
+    }
+}
+
+/// A block for `layout` from `plain` when its blocks are aligned enough, else from `aligned`.
+///
+/// # Safety
+/// `layout` has a non-zero size (the `GlobalAlloc::alloc` contract).
+#[inline]
+unsafe fn allocate(
+    layout: Layout,
+    plain_block: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned_block: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    // SAFETY: mimalloc returns blocks of at least the size asked, aligned as asked (or to 8 when
+    // `plain`), or null.
+    unsafe {
+        if plain(layout.align(), layout.size()) {
+            plain_block(layout.size()).cast()
+        } else {
+            aligned_block(layout.size(), layout.align()).cast()
         }
     }
 }
