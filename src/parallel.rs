@@ -4,6 +4,7 @@
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::{Scope, ScopedJoinHandle};
 
 /// The stack of every bpsheet thread: deeply nested input is checked iteratively where it can
 /// be, but printing and dropping deep expressions is recursive.
@@ -25,22 +26,11 @@ pub fn map_chunks<T: Sync, R: Send>(
     let mut parts = items.chunks(chunk);
     let first = parts.next().expect("there is at least one item a thread");
     std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .map(|part| {
-                std::thread::Builder::new()
-                    .stack_size(STACK_BYTES)
-                    .spawn_scoped(scope, move || work(part))
-                    .expect("a thread can be started")
-            })
-            .collect();
+        let handles: Vec<_> = parts.map(|part| spawn(scope, move || work(part))).collect();
         // The caller takes the first chunk: one thread fewer to start, and its allocator's
         // memory, freed by the stages before, is reused instead of fresh pages.
         let mut results = vec![work(first)];
-        results.extend(handles.into_iter().map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
+        results.extend(handles.into_iter().map(join));
         results
     })
 }
@@ -114,14 +104,7 @@ pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
     };
     let threads = threads_for(items.len(), min_per_thread).min(count.max(1));
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads)
-            .map(|_| {
-                std::thread::Builder::new()
-                    .stack_size(STACK_BYTES)
-                    .spawn_scoped(scope, worker)
-                    .expect("a thread can be started")
-            })
-            .collect();
+        let handles: Vec<_> = (1..threads).map(|_| spawn(scope, worker)).collect();
         let mut own = state();
         let mut consumed = 0;
         let mut failed = None;
@@ -170,11 +153,7 @@ pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
             }
         }
         let mut states = vec![own];
-        states.extend(handles.into_iter().map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        }));
+        states.extend(handles.into_iter().map(join));
         failed.map_or(Ok(states), Err)
     })
 }
@@ -182,16 +161,28 @@ pub fn for_each_piece<T: Sync, S: Send, R: Send, E>(
 /// `aside` on a thread of its own while the caller runs `main`: both results.
 pub fn beside<A: Send, B>(aside: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
     std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, aside)
-            .expect("a thread can be started");
+        let handle = spawn(scope, aside);
         let main = main();
-        let aside = handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (aside, main)
+        (join(handle), main)
     })
+}
+
+/// `work` on a new thread of `scope` with the large stack.
+fn spawn<'scope, R: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    work: impl FnOnce() -> R + Send + 'scope,
+) -> ScopedJoinHandle<'scope, R> {
+    std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn_scoped(scope, work)
+        .expect("a thread can be started")
+}
+
+/// The thread's result, or its panic passed on to the caller.
+fn join<R>(handle: ScopedJoinHandle<'_, R>) -> R {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Threads for `items` when fewer than `min_per_thread` a core are not worth one.
