@@ -69,7 +69,7 @@ pub fn gradient_order(network: &Network) -> impl Iterator<Item = SymbolId> + '_ 
         .iter()
         .rev()
         .map(|eq| eq.node)
-        .chain(network.ids().filter(|&id| !network.symbol(id).is_node()))
+        .chain(network.given())
 }
 
 /// Computes every value at `prec` bits.

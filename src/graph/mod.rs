@@ -182,6 +182,12 @@ impl Network {
         (0..self.symbols.len() as u32).map(SymbolId)
     }
 
+    /// Ids of every declared symbol (the given values: inputs, targets, parameters, constants,
+    /// the rate), in declaration order.
+    pub fn given(&self) -> impl Iterator<Item = SymbolId> + '_ {
+        self.ids().filter(move |&id| !self.symbol(id).is_node())
+    }
+
     /// Ids of the declared symbols of one kind, in declaration order.
     pub fn declared(&self, kind: DeclKind) -> impl Iterator<Item = SymbolId> + '_ {
         self.ids()

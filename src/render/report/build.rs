@@ -162,7 +162,7 @@ impl GivenSection {
     /// The section for `network`, rounded by `rounding`, with LaTeX forms when `latex`.
     pub fn write(network: &Network, rounding: Rounding, latex: bool) -> GivenSection {
         let mut members = Serialized(Vec::new());
-        for id in network.ids() {
+        for id in network.given() {
             if let Some(given) = given_entry(network, id, rounding, latex) {
                 members.given(network.name(id), given);
             }
@@ -182,13 +182,10 @@ impl GivenSection {
     }
 }
 
-/// A given value's entry: its literal, rounded, and as an exact fraction and decimal; `None`
-/// for a node, or a declared quantity without a value.
+/// A declared quantity's entry: its literal, rounded, and as an exact fraction and decimal;
+/// `None` when it has no value.
 fn given_entry(network: &Network, id: SymbolId, rounding: Rounding, latex: bool) -> Option<Given> {
     let symbol = network.symbol(id);
-    if symbol.is_node() {
-        return None;
-    }
     let q = symbol.value.as_ref()?;
     let decimal = round_rational(q, rounding.precision, rounding.mode);
     let exact = both(latex, |notation| rational_in(q, notation));
@@ -399,15 +396,11 @@ impl Shared<'_> {
         }
     }
 
-    /// The given values, gradients and updates: one job each.
-    fn jobs(&self, order: &[SymbolId]) -> [Vec<Job>; 3] {
+    /// The gradients and updates: one job each (the given values are jobs of `build` only: the
+    /// streamed JSON has their section ready-made).
+    fn jobs(&self, order: &[SymbolId]) -> [Vec<Job>; 2] {
         let network = self.network;
         [
-            network
-                .ids()
-                .filter(|&id| !network.symbol(id).is_node())
-                .map(Job::Given)
-                .collect(),
             order
                 .iter()
                 .enumerate()
@@ -451,7 +444,11 @@ impl Shared<'_> {
         let network = self.network;
         let mut head = self.head(order);
         let mut definitions = std::mem::take(&mut head.definitions);
-        let jobs: Vec<Job> = self.jobs(order).concat();
+        let jobs: Vec<Job> = network
+            .given()
+            .map(Job::Given)
+            .chain(self.jobs(order).concat())
+            .collect();
         let mut given = map_with_room(network.symbols.len());
         let mut gradients = map_with_room(order.len());
         let mut updates = map_with_room(network.symbols.len());
@@ -491,7 +488,7 @@ impl Shared<'_> {
         let network = self.network;
         let mut head = self.head(order);
         let mut definitions = std::mem::take(&mut head.definitions);
-        let [_, gradients, updates] = self.jobs(order);
+        let [gradients, updates] = self.jobs(order);
         let mut first = true;
         let mut key = |out: &mut dyn Write, key: &str| {
             out.write_all(if first { b"{" } else { b"," })?;
@@ -1020,7 +1017,7 @@ pub fn backward_order(network: &Network, derivation: &Derivation) -> Vec<SymbolI
     // By symbol index: the declared quantities' uses not yet passed, and each node's users.
     let mut remaining = vec![0usize; network.symbols.len()];
     let mut users_of: Vec<Vec<SymbolId>> = vec![Vec::new(); network.symbols.len()];
-    for id in network.ids().filter(|&id| !network.symbol(id).is_node()) {
+    for id in network.given() {
         if let Some(gradient) = derivation.gradient(id) {
             remaining[id.index()] = gradient.terms.len();
             for term in &gradient.terms {
