@@ -2,6 +2,7 @@
 //! on the number of cores), on threads with the same large stack as the main one.
 
 use std::num::NonZeroUsize;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -33,6 +34,43 @@ pub fn map_chunks<T: Sync, R: Send>(
         results.extend(handles.into_iter().map(join));
         results
     })
+}
+
+/// `work` applied to consecutive chunks of `items` of about equal cost, one per core, the
+/// results in chunk order; `cost[i]` is item i's. Fewer than `min_per_thread` items a core are
+/// not worth a thread.
+pub fn map_balanced<T: Sync, R: Send>(
+    items: &[T],
+    cost: &[usize],
+    min_per_thread: usize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    let ranges = balanced_ranges(cost, items.len() / min_per_thread.max(1));
+    map_chunks(&ranges, 1, |ranges| {
+        work(&items[ranges[0].start..ranges[ranges.len() - 1].end])
+    })
+}
+
+/// At most `n` (at least one) consecutive ranges of the indices of `work`, each with about the
+/// same total: `map_chunks` splits its items by count, and ranges of equal work as items split
+/// the work evenly, in order.
+fn balanced_ranges(work: &[usize], n: usize) -> Vec<Range<usize>> {
+    let n = n.max(1);
+    let total: usize = work.iter().sum();
+    let mut ranges = Vec::with_capacity(n);
+    let (mut start, mut done) = (0, 0);
+    for (i, &w) in work.iter().enumerate() {
+        done += w;
+        // Close a range where the running total passes the next multiple of total / n.
+        if ranges.len() + 1 < n && done * n >= total * (ranges.len() + 1) {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < work.len() || ranges.is_empty() {
+        ranges.push(start..work.len());
+    }
+    ranges
 }
 
 /// `work` applied to consecutive pieces of `piece` items, each handed to the next core that
@@ -206,6 +244,48 @@ mod tests {
             assert_eq!(parts.concat(), items, "min_chunk {min_chunk}");
         }
         assert_eq!(map_chunks(&[] as &[u32], 1, <[u32]>::len), vec![0]);
+    }
+
+    /// Balanced ranges cover every index once, in order, and none holds much more than its
+    /// share of the work.
+    #[test]
+    fn balanced_ranges_split_work_evenly_in_order() {
+        let mut rng = crate::graph::sample::Rng::new(0xba1a_4ced_0000_0006_u64);
+        for _ in 0..500 {
+            let len = (rng.next_u64() % 300) as usize;
+            let work: Vec<usize> = (0..len)
+                .map(|_| match rng.next_u64() % 10 {
+                    0 => 64,
+                    1 => 0,
+                    _ => 1,
+                })
+                .collect();
+            let n = (rng.next_u64() % 12) as usize;
+            let ranges = balanced_ranges(&work, n);
+            assert!(!ranges.is_empty() && ranges.len() <= n.max(1));
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges[ranges.len() - 1].end, len);
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+            let total: usize = work.iter().sum();
+            for range in &ranges {
+                let share: usize = work[range.clone()].iter().sum();
+                assert!(share <= total / n.max(1) + 64, "{share} of {total} in {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn balanced_chunks_cover_the_items_in_order() {
+        let items: Vec<u32> = (0..5_000).collect();
+        let cost: Vec<usize> = items
+            .iter()
+            .map(|&i| if i < 100 { 50 } else { 1 })
+            .collect();
+        for min_per_thread in [1, 64, 5_000, 10_000] {
+            let parts = map_balanced(&items, &cost, min_per_thread, <[u32]>::to_vec);
+            assert_eq!(parts.concat(), items, "{min_per_thread} a thread");
+        }
+        assert_eq!(map_balanced(&[] as &[u32], &[], 1, <[u32]>::len), vec![0]);
     }
 
     #[test]

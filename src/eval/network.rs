@@ -2,10 +2,9 @@
 //! chain rule (child gradients before their users), the update step and the loss after it.
 
 use super::real::{EvalError, Evaluator, Real, Uses, domain_error, for_each_child};
-use std::ops::Range;
 
 use crate::graph::{Equation, Network, SymbolId};
-use crate::parallel::{beside, map_chunks};
+use crate::parallel::{beside, map_balanced, map_chunks};
 use crate::symbolic::backprop::Derivation;
 use crate::symbolic::expr::{ExprId, Node, Sym};
 
@@ -134,9 +133,7 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
             terms + usize::from(rate.is_some() && is_param[id.index()])
         })
         .collect();
-    let ranges = balanced_ranges(&work, declared_ids.len() / DECLARED_PER_THREAD);
-    let parts = map_chunks(&ranges, 1, |chunk| {
-        let chunk = &declared_ids[chunk[0].start..chunk[chunk.len() - 1].end];
+    let parts = map_balanced(&declared_ids, &work, DECLARED_PER_THREAD, |chunk| {
         // A declared quantity's chain rule is a handful of nodes: its gradients times locals.
         let mut evaluator =
             Evaluator::with_uses(&derivation.pool, prec, Some(&uses), 4 * chunk.len());
@@ -197,28 +194,6 @@ pub fn evaluate(network: &Network, derivation: &Derivation, prec: u32) -> Result
         updated,
         loss_after,
     })
-}
-
-/// At most `n` (at least one) consecutive ranges of the indices of `work`, each with about the
-/// same total: `map_chunks` splits its items by count, and ranges of equal work as items split
-/// the work evenly, in order.
-pub(super) fn balanced_ranges(work: &[usize], n: usize) -> Vec<Range<usize>> {
-    let n = n.max(1);
-    let total: usize = work.iter().sum();
-    let mut ranges = Vec::with_capacity(n);
-    let (mut start, mut done) = (0, 0);
-    for (i, &w) in work.iter().enumerate() {
-        done += w;
-        // Close a range where the running total passes the next multiple of total / n.
-        if ranges.len() + 1 < n && done * n >= total * (ranges.len() + 1) {
-            ranges.push(start..i + 1);
-            start = i + 1;
-        }
-    }
-    if start < work.len() || ranges.is_empty() {
-        ranges.push(start..work.len());
-    }
-    ranges
 }
 
 /// Fewer declared quantities than this a core are evaluated on one thread.
@@ -445,34 +420,6 @@ mod tests {
             }
             assert!(expected.len() >= 3);
             assert_eq!(levels(network, &derivation), expected);
-        }
-    }
-
-    /// Balanced ranges cover every index once, in order, and none holds much more than its
-    /// share of the work.
-    #[test]
-    fn balanced_ranges_split_work_evenly_in_order() {
-        let mut rng = crate::graph::sample::Rng::new(0xba1a_4ced_0000_0006_u64);
-        for _ in 0..500 {
-            let len = (rng.next_u64() % 300) as usize;
-            let work: Vec<usize> = (0..len)
-                .map(|_| match rng.next_u64() % 10 {
-                    0 => 64,
-                    1 => 0,
-                    _ => 1,
-                })
-                .collect();
-            let n = (rng.next_u64() % 12) as usize;
-            let ranges = balanced_ranges(&work, n);
-            assert!(!ranges.is_empty() && ranges.len() <= n.max(1));
-            assert_eq!(ranges[0].start, 0);
-            assert_eq!(ranges[ranges.len() - 1].end, len);
-            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
-            let total: usize = work.iter().sum();
-            for range in &ranges {
-                let share: usize = work[range.clone()].iter().sum();
-                assert!(share <= total / n.max(1) + 64, "{share} of {total} in {n}");
-            }
         }
     }
 

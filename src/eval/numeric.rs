@@ -4,10 +4,10 @@
 //! value sitting exactly on a rounding boundary gets the rounding mode's answer.
 
 use super::decimal::{Decimal, Precision, RoundingMode, round_interval, round_rational};
-use super::network::{Failure, Values, balanced_ranges, evaluate};
+use super::network::{Failure, Values, evaluate};
 use super::real::{EvalError, Real};
 use crate::graph::Network;
-use crate::parallel::map_chunks;
+use crate::parallel::map_balanced;
 use crate::symbolic::backprop::Derivation;
 
 /// The working precision is doubled up to this many bits (about 4900 decimal digits); a value
@@ -110,9 +110,8 @@ pub fn decide(
                     .iter()
                     .map(|real| if real.as_exact().is_some() { 1 } else { 2 })
                     .collect();
-                let ranges = balanced_ranges(&work, reals.len() / ROUNDINGS_PER_THREAD);
-                let decided = map_chunks(&ranges, 1, |chunk| {
-                    reals[chunk[0].start..chunk[chunk.len() - 1].end]
+                let decided = map_balanced(&reals, &work, ROUNDINGS_PER_THREAD, |chunk| {
+                    chunk
                         .iter()
                         .all(|real| roundings.iter().all(|&r| is_decided(real, r)))
                 })
